@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs tune.cpp's build dependencies from Debian packages and builds it into build/ (Release).
+# Usage: scripts/setup.sh            (set TUNE_BUILD_DIR to build elsewhere)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ pkg-config libopenblas-dev nlohmann-json3-dev libyaml-cpp-dev
+          libsentencepiece-dev libgtest-dev
+          clang libclang-rt-14-dev libomp-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+build="${TUNE_BUILD_DIR:-build}"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+ninja -C "$build"
+echo "setup: built $build/tune"

@@ -1,0 +1,57 @@
+// `tune inspect MODEL_DIR [--adapter DIR]`: loads and validates a model (and adapter) and prints what it found.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "io/hf_config.h"
+#include "io/hf_weights.h"
+#include "io/peft_adapter.h"
+
+namespace tune::cli {
+
+namespace {
+
+const char* activation_name(Activation a) { return a == Activation::GeluExact ? "gelu (exact erf)" : "gelu (tanh)"; }
+
+int run_inspect(const ParsedArgs& a) {
+  const std::string dir = a.positional[0];
+  const ModelConfig cfg = load_hf_config(dir, a.flag("exact-gelu"));
+  const ModelWeights w = load_hf_weights(dir, cfg);
+  int64_t params = w.embed.numel() + w.final_norm.numel();
+  for (const auto& l : w.layers)
+    params += l.input_norm.numel() + l.q.numel() + l.k.numel() + l.v.numel() + l.o.numel() +
+              l.post_attn_norm.numel() + l.gate.numel() + l.up.numel() + l.down.numel();
+  std::printf("model %s: %s, vocab %d, hidden %d, intermediate %d, %d layers, %d heads / %d kv heads x %d,\n"
+              "  rope_theta %g, rms_norm_eps %g, %s, stored as %s, %lld parameters (embeddings tied)\n",
+              dir.c_str(), cfg.model_type.c_str(), cfg.vocab_size, cfg.hidden_size, cfg.intermediate_size,
+              cfg.num_layers, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.rope_theta, cfg.rms_norm_eps,
+              activation_name(cfg.activation), std::string(dtype_name(cfg.torch_dtype)).c_str(),
+              static_cast<long long>(params));
+  if (!a.has("adapter")) return 0;
+  const std::string adir = a.str("adapter");
+  const LoraAdapter adapter = load_peft_adapter(adir, cfg);
+  int modules = 0;
+  for (const auto& layer : adapter.layers)
+    for (const auto& m : layer) modules += m.has_value();
+  std::printf("adapter %s: LoRA r %d, alpha %g, dropout %g%s, %d modules, %lld trainable parameters\n", adir.c_str(),
+              adapter.config.r, adapter.config.lora_alpha, adapter.config.lora_dropout,
+              adapter.config.use_rslora ? ", rslora" : "", modules, static_cast<long long>(adapter.num_params()));
+  return 0;
+}
+
+}  // namespace
+
+const CommandSpec& inspect_command() {
+  static const CommandSpec spec{
+      "inspect",
+      "load and validate an HF model folder (and a PEFT adapter) and print what it holds",
+      "tune inspect MODEL_DIR [--adapter ADAPTER_DIR]",
+      "",
+      {{"adapter", "DIR", "PEFT adapter folder to load and check against the model", ""},
+       {"exact-gelu", "", "use exact erf GELU (HF 4.38 behaviour) instead of the tanh approximation", ""}},
+      1,
+      1,
+      run_inspect};
+  return spec;
+}
+
+}  // namespace tune::cli

@@ -1,0 +1,9 @@
+#include "cli/commands.h"
+
+namespace tune::cli {
+
+std::vector<const CommandSpec*> all_commands() {
+  return {&new_model_command(), &inspect_command(), &step_command(), &version_command()};
+}
+
+}  // namespace tune::cli

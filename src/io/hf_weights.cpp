@@ -1,0 +1,191 @@
+// HF model directory weights: the expected Gemma keys/shapes, single-file and sharded loading, and saving.
+#include "io/hf_weights.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "io/safetensors.h"
+
+namespace tune {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr const char* kSingleFile = "model.safetensors";
+constexpr const char* kIndexFile = "model.safetensors.index.json";
+constexpr const char* kLmHead = "lm_head.weight";
+
+struct Expected {
+  std::string key;
+  Shape shape;
+};
+
+// Every tensor a Gemma-1 checkpoint holds (spec §1.2), with its shape derived from the config.
+std::vector<Expected> expected_tensors(const ModelConfig& c) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
+  const int64_t Q = c.q_dim(), KV = c.kv_dim();
+  std::vector<Expected> out;
+  out.push_back({"model.embed_tokens.weight", {V, H}});
+  for (int l = 0; l < c.num_layers; ++l) {
+    const std::string p = cat("model.layers.", l, ".");
+    out.push_back({p + "input_layernorm.weight", {H}});
+    out.push_back({p + "self_attn.q_proj.weight", {Q, H}});
+    out.push_back({p + "self_attn.k_proj.weight", {KV, H}});
+    out.push_back({p + "self_attn.v_proj.weight", {KV, H}});
+    out.push_back({p + "self_attn.o_proj.weight", {H, Q}});
+    out.push_back({p + "post_attention_layernorm.weight", {H}});
+    out.push_back({p + "mlp.gate_proj.weight", {I, H}});
+    out.push_back({p + "mlp.up_proj.weight", {I, H}});
+    out.push_back({p + "mlp.down_proj.weight", {H, I}});
+  }
+  out.push_back({"model.norm.weight", {H}});
+  return out;
+}
+
+// The tensors of `w` in the order of expected_tensors(). W is ModelWeights or const ModelWeights.
+template <class W>
+auto weight_slots(W& w) {
+  std::vector<decltype(&w.embed)> out{&w.embed};
+  for (auto& L : w.layers)
+    for (auto* t : {&L.input_norm, &L.q, &L.k, &L.v, &L.o, &L.post_attn_norm, &L.gate, &L.up, &L.down})
+      out.push_back(t);
+  out.push_back(&w.final_norm);
+  return out;
+}
+
+// Rejects keys the model does not use; a tied lm_head.weight alias with the embedding's shape is allowed.
+void check_unexpected(const std::map<std::string, Shape>& present, const std::vector<Expected>& expected,
+                      const std::string& where) {
+  std::set<std::string> known;
+  for (const Expected& e : expected) known.insert(e.key);
+  std::vector<std::string> extra;
+  for (const auto& [key, shape] : present) {
+    if (known.count(key)) continue;
+    if (key == kLmHead && shape == expected.front().shape) continue;
+    extra.push_back(key);
+  }
+  if (extra.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < extra.size() && i < 5; ++i) list += (i ? ", " : "") + extra[i];
+  if (extra.size() > 5) list += cat(", ... (", extra.size(), " in all)");
+  fail(where, ": unexpected tensors for a gemma model: ", list,
+       "; the checkpoint does not match config.json (different architecture?)");
+}
+
+// Reads one expected tensor from `f` into `dest` after checking it exists with the right shape.
+void load_one(const SafetensorsFile& f, const Expected& e, Tensor* dest) {
+  const TensorInfo* t = f.find(e.key);
+  TUNE_CHECK(t, f.source(), ": missing tensor '", e.key, "'; the checkpoint does not match config.json");
+  TUNE_CHECK(t->shape == e.shape, f.source(), ": tensor '", e.key, "' has shape ", shape_str(t->shape),
+             " but config.json implies ", shape_str(e.shape));
+  TUNE_CHECK(dtype_is_float(t->dtype), f.source(), ": tensor '", e.key, "' has dtype ", dtype_name(t->dtype),
+             "; model weights must be a floating-point type");
+  *dest = f.read_f32(e.key, &e.shape);
+}
+
+void load_single(const fs::path& file, const std::vector<Expected>& expected, const std::vector<Tensor*>& dest) {
+  const SafetensorsFile f = SafetensorsFile::open(file);
+  for (size_t i = 0; i < expected.size(); ++i) load_one(f, expected[i], dest[i]);
+  std::map<std::string, Shape> present;
+  for (const TensorInfo& t : f.tensors()) present[t.name] = t.shape;
+  check_unexpected(present, expected, file.string());
+}
+
+// weight_map of model.safetensors.index.json: tensor name -> shard file name.
+std::map<std::string, std::string> read_weight_map(const fs::path& index_file) {
+  const std::string src = index_file.string();
+  json root;
+  try {
+    root = json::parse(read_text_file(index_file));
+  } catch (const json::parse_error& e) {
+    fail(src, ": not valid JSON (", e.what(), ")");
+  }
+  TUNE_CHECK(root.is_object(), src, ": expected a JSON object at the top level");
+  auto it = root.find("weight_map");
+  TUNE_CHECK(it != root.end() && it->is_object(), src, ": missing 'weight_map' object");
+  std::map<std::string, std::string> map;
+  for (const auto& [key, shard] : it->items()) {
+    TUNE_CHECK(shard.is_string(), src, ": weight_map['", key, "'] must be a file name, got ", shard.dump());
+    const std::string name = shard.get<std::string>();
+    TUNE_CHECK(!name.empty() && fs::path(name).filename() == fs::path(name), src, ": weight_map['", key,
+               "'] = \"", name, "\" must be a plain file name in the model directory");
+    map[key] = name;
+  }
+  return map;
+}
+
+void load_sharded(const fs::path& dir, const std::vector<Expected>& expected, const std::vector<Tensor*>& dest) {
+  const fs::path index_file = dir / kIndexFile;
+  const std::map<std::string, std::string> weight_map = read_weight_map(index_file);
+
+  std::map<std::string, SafetensorsFile> shards;
+  for (const auto& [key, shard] : weight_map) {
+    if (shards.count(shard)) continue;
+    const fs::path path = dir / shard;
+    TUNE_CHECK(fs::is_regular_file(path), index_file.string(), " names shard '", shard,
+               "' but it is missing from ", dir.string(), "; download every shard of the checkpoint");
+    shards.emplace(shard, SafetensorsFile::open(path));
+  }
+
+  std::map<std::string, Shape> present;
+  for (const auto& [key, shard] : weight_map) {
+    const SafetensorsFile& f = shards.at(shard);
+    TUNE_CHECK(f.find(key), index_file.string(), " says tensor '", key, "' is in ", shard,
+               ", but that shard does not contain it");
+    present[key] = f.get(key).shape;
+  }
+  for (const auto& [name, f] : shards)
+    for (const TensorInfo& t : f.tensors()) present.emplace(t.name, t.shape);
+
+  for (size_t i = 0; i < expected.size(); ++i) {
+    auto it = weight_map.find(expected[i].key);
+    TUNE_CHECK(it != weight_map.end(), index_file.string(), ": missing tensor '", expected[i].key,
+               "' in weight_map; the checkpoint does not match config.json");
+    load_one(shards.at(it->second), expected[i], dest[i]);
+  }
+  check_unexpected(present, expected, index_file.string());
+}
+
+}  // namespace
+
+ModelWeights load_hf_weights(const fs::path& model_dir, const ModelConfig& cfg) {
+  TUNE_CHECK(cfg.tie_word_embeddings, model_dir.string(),
+             ": config.json sets tie_word_embeddings=false; tune.cpp supports gemma only with tied embeddings");
+  ModelWeights w;
+  w.layers.resize(static_cast<size_t>(cfg.num_layers));
+  const std::vector<Expected> expected = expected_tensors(cfg);
+  const std::vector<Tensor*> dest = weight_slots(w);
+  if (fs::is_regular_file(model_dir / kSingleFile)) {
+    load_single(model_dir / kSingleFile, expected, dest);
+  } else if (fs::is_regular_file(model_dir / kIndexFile)) {
+    load_sharded(model_dir, expected, dest);
+  } else {
+    fail(model_dir.string(), ": neither ", kSingleFile, " nor ", kIndexFile,
+         " found; pass an HF model directory with safetensors weights (.bin checkpoints are not supported)");
+  }
+  return w;
+}
+
+void save_hf_weights(const fs::path& model_dir, const ModelConfig& cfg, const ModelWeights& w, DType dtype) {
+  TUNE_CHECK(w.layers.size() == static_cast<size_t>(cfg.num_layers), "save_hf_weights: weights have ",
+             w.layers.size(), " layers but the config has ", cfg.num_layers);
+  const std::vector<Expected> expected = expected_tensors(cfg);
+  const std::vector<const Tensor*> src = weight_slots(w);
+  std::vector<NamedTensor> out;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    TUNE_CHECK(src[i]->shape == expected[i].shape, "save_hf_weights: tensor '", expected[i].key, "' has shape ",
+               shape_str(src[i]->shape), " but the config implies ", shape_str(expected[i].shape));
+    out.push_back({expected[i].key, src[i]});
+  }
+  fs::create_directories(model_dir);
+  write_safetensors_f32(model_dir / kSingleFile, out, dtype);
+}
+
+}  // namespace tune

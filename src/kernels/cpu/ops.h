@@ -1,0 +1,65 @@
+// The CPU op set (fp32, row-major, threaded; matmuls through BLAS). Each op has a scalar twin in
+// kernels/reference/ops_ref.h with the same meaning, used as the oracle in tests.
+// "=" means the output is overwritten, "+=" that it is accumulated into.
+#pragma once
+#include <cstdint>
+
+#include "model/model_config.h"
+
+namespace tune::cpu {
+
+// ---- matmuls (nn.Linear layout: W is [out, in]) ----
+// y[N,out] (= or +=) alpha * x[N,in] . W[out,in]^T
+void linear_forward(float* y, const float* x, const float* w, int N, int in, int out, float alpha, bool accumulate);
+// dx[N,in] (= or +=) alpha * dy[N,out] . W[out,in]
+void linear_backward_input(float* dx, const float* dy, const float* w, int N, int in, int out, float alpha,
+                           bool accumulate);
+// dW[out,in] += alpha * dy[N,out]^T . x[N,in]
+void linear_backward_weight(float* dw, const float* dy, const float* x, int N, int in, int out, float alpha);
+
+// ---- embedding ----
+// out[N,H] = table[ids[n], :] * scale. ids outside [0, V) are an error (throws tune::Error).
+void embedding_forward(float* out, const int32_t* ids, const float* table, int N, int H, int V, float scale);
+
+// ---- Gemma RMSNorm: y = x * rstd * (1 + w), rstd = 1/sqrt(mean(x^2) + eps) ----
+// y[N,C] =, rstd[N] = (saved for backward)
+void rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int N, int C, float eps);
+// dx[N,C] += d/dx given dy[N,C] (the norm weight is frozen: no weight gradient)
+void rmsnorm_backward(float* dx, const float* dy, const float* x, const float* w, const float* rstd, int N, int C);
+
+// ---- RoPE, HF rotate_half convention: dim i pairs with i + D/2 ----
+// cos/sin tables [T, D/2]: angle(p, i) = p * theta^(-2i/D) computed in fp32 as HF does.
+void rope_tables(float* cos_t, float* sin_t, int T, int D, double theta);
+// x[B,T,nh,D] rotated in place by the position of its row index t (positions = arange(T), as HF).
+void rope_forward(float* x, const float* cos_t, const float* sin_t, int B, int T, int nh, int D);
+// dx[B,T,nh,D] rotated in place by the inverse rotation (the backward of rope_forward).
+void rope_backward(float* dx, const float* cos_t, const float* sin_t, int B, int T, int nh, int D);
+
+// ---- attention: causal + key-padding mask, GQA (query head h uses kv head h / (Nq/Nkv)) ----
+// q[B,T,Nq,D], k/v[B,T,Nkv,D], mask[B,T] (1 = real token). out[B,T,Nq,D] =, probs[B,Nq,T,T] = (saved).
+// Allowed(i, j) = j <= i && mask[b, j]; a query row with no allowed key gets zero output.
+void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v,
+                       const uint8_t* mask, int B, int T, int Nq, int Nkv, int D, float scale);
+// dq[B,T,Nq,D] =, dk/dv[B,T,Nkv,D] = given dout[B,T,Nq,D] and the saved probs.
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* probs, const float* q,
+                        const float* k, const float* v, int B, int T, int Nq, int Nkv, int D, float scale);
+
+// ---- GeGLU: h = act(gate) * up ----
+void geglu_forward(float* h, const float* gate, const float* up, int64_t n, Activation act);
+// dgate =, dup = given dh
+void geglu_backward(float* dgate, float* dup, const float* dh, const float* gate, const float* up, int64_t n,
+                    Activation act);
+
+// ---- dropout (inverted): y = x * mask / (1 - p); mask bytes are 0/1 ----
+void dropout_mask(uint8_t* mask, int64_t n, float p, uint64_t seed, uint64_t offset);
+void dropout_apply(float* y, const float* x, const uint8_t* mask, int64_t n, float p);
+
+// ---- tied LM head + causal-LM cross-entropy, chunked over tokens so [N, V] logits never exist at once ----
+// h[B,T,H] (final-normed), E[V,H]. Target of position t is labels[b, t+1]; -100 is ignored; the last position has no
+// target. Returns the summed loss over valid targets and writes their count to *n_valid.
+// When dh != nullptr: dh[B,T,H] += grad_scale * d(sum loss)/dh.
+// When logits != nullptr: logits[B,T,V] = h . E^T (for tests and evaluation).
+double lm_head_cross_entropy(float* dh, float* logits, const float* h, const float* E, const int32_t* labels, int B,
+                             int T, int H, int V, float grad_scale, int64_t* n_valid);
+
+}  // namespace tune::cpu

@@ -1,0 +1,26 @@
+// A frozen nn.Linear with an optional LoRA branch: y = x·Wᵀ + scaling · B(A(dropout(x))), forward and backward.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+#include "model/lora.h"
+
+namespace tune {
+
+// What backward needs from forward, per wrapped linear.
+struct LoraLinearCache {
+  std::vector<float> u;       // [N, r]  A(dropout(x))
+  std::vector<uint8_t> keep;  // [N, in] dropout keep-mask; empty when dropout is off
+};
+
+// y[N,out] = x[N,in]·Wᵀ (+ LoRA when lora != nullptr). dropout_p applies to the LoRA input only (training).
+void lora_linear_forward(float* y, const float* x, const Tensor& W, const LoraModule* lora, int N, float dropout_p,
+                         uint64_t dropout_seed, LoraLinearCache* cache);
+
+// Given dy[N,out]: dx[N,in] += d/dx (skipped when dx == nullptr), lora->dA, lora->dB += their gradients.
+// `scratch` is reused across calls to hold dropout(x) when dropout is on.
+void lora_linear_backward(float* dx, const float* dy, const float* x, const Tensor& W, LoraModule* lora, int N,
+                          float dropout_p, const LoraLinearCache& cache, std::vector<float>& scratch);
+
+}  // namespace tune

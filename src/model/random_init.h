@@ -1,0 +1,14 @@
+// Random base weights for a ModelConfig: synthetic models for demos, benchmarks and tests (no download needed).
+#pragma once
+#include <cstdint>
+
+#include "model/model_config.h"
+#include "model/weights.h"
+
+namespace tune {
+
+// Linear and embedding weights ~ N(0, std) (HF Gemma's initializer_range is 0.02); RMSNorm offsets ~ N(0, norm_std)
+// so the (1 + w) scale is exercised. Deterministic in `seed`.
+ModelWeights random_weights(const ModelConfig& cfg, uint64_t seed, float std = 0.02f, float norm_std = 0.1f);
+
+}  // namespace tune

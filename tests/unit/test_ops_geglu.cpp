@@ -1,0 +1,80 @@
+// Tests for GeGLU with tanh and exact GELU: cpu vs reference, analytic backward vs finite differences, known values.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "kernels/cpu/ops.h"
+#include "kernels/reference/ops_ref.h"
+#include "unit/grad_check.h"
+
+namespace tune {
+namespace {
+
+using test::max_rel_err;
+using test::random_vec;
+
+class GegluByAct : public ::testing::TestWithParam<Activation> {};
+
+TEST_P(GegluByAct, MatchesReference) {
+  const Activation act = GetParam();
+  for (int64_t n : {int64_t(1), int64_t(1001)}) {
+    const auto gate = random_vec(n, 1, -6.0, 6.0), up = random_vec(n, 2), dh = random_vec(n, 3);
+    std::vector<float> h(n), h_ref(n), dg(n), du(n), dg_ref(n), du_ref(n);
+    cpu::geglu_forward(h.data(), gate.data(), up.data(), n, act);
+    ref::geglu_forward(h_ref.data(), gate.data(), up.data(), n, act);
+    EXPECT_LE(max_rel_err(h, h_ref), 1e-6) << n;
+    cpu::geglu_backward(dg.data(), du.data(), dh.data(), gate.data(), up.data(), n, act);
+    ref::geglu_backward(dg_ref.data(), du_ref.data(), dh.data(), gate.data(), up.data(), n, act);
+    EXPECT_LE(max_rel_err(dg, dg_ref), 1e-6) << n;
+    EXPECT_LE(max_rel_err(du, du_ref), 1e-6) << n;
+  }
+}
+
+TEST_P(GegluByAct, ReferenceBackwardMatchesFiniteDifferences) {
+  const Activation act = GetParam();
+  const int64_t n = 40;
+  auto gate = random_vec<double>(n, 11, -4.0, 4.0), up = random_vec<double>(n, 12);
+  const auto r = random_vec<double>(n, 13);
+  auto loss = [&] {
+    std::vector<double> h(n);
+    ref::geglu_forward(h.data(), gate.data(), up.data(), n, act);
+    return test::project(h, r);
+  };
+  std::vector<double> dg(n), du(n);
+  ref::geglu_backward(dg.data(), du.data(), r.data(), gate.data(), up.data(), n, act);
+  EXPECT_LE(max_rel_err(dg, test::numeric_grad(gate, loss)), 1e-7);
+  EXPECT_LE(max_rel_err(du, test::numeric_grad(up, loss)), 1e-7);
+}
+
+INSTANTIATE_TEST_SUITE_P(Acts, GegluByAct, ::testing::Values(Activation::GeluTanh, Activation::GeluExact));
+
+TEST(GegluKnown, GeluValues) {
+  const std::vector<float> gate = {0.0f, 1.0f, -2.0f, -30.0f, 30.0f};
+  const std::vector<float> up(gate.size(), 1.0f);
+  std::vector<float> h(gate.size());
+  cpu::geglu_forward(h.data(), gate.data(), up.data(), int64_t(gate.size()), Activation::GeluTanh);
+  EXPECT_EQ(h[0], 0.0f);
+  EXPECT_NEAR(h[1], 0.8411919906082768, 1e-7);
+  EXPECT_NEAR(h[2], -0.04540230591222494, 1e-7);
+  EXPECT_NEAR(h[3], 0.0f, 1e-7);
+  EXPECT_FLOAT_EQ(h[4], 30.0f);
+  cpu::geglu_forward(h.data(), gate.data(), up.data(), int64_t(gate.size()), Activation::GeluExact);
+  EXPECT_EQ(h[0], 0.0f);
+  EXPECT_NEAR(h[1], 0.8413447460685429, 1e-7);
+  EXPECT_NEAR(h[2], -0.04550026389635842, 1e-7);
+  EXPECT_NEAR(h[3], 0.0f, 1e-7);
+  EXPECT_FLOAT_EQ(h[4], 30.0f);
+}
+
+TEST(GegluKnown, GradientAtZeroIsHalf) {
+  const float gate = 0.0f, up = 3.0f, dh = 2.0f;
+  for (Activation act : {Activation::GeluTanh, Activation::GeluExact}) {
+    float dg = 0, du = 0;
+    cpu::geglu_backward(&dg, &du, &dh, &gate, &up, 1, act);
+    EXPECT_FLOAT_EQ(dg, 3.0f);  // dh * up * gelu'(0) = 2 * 3 * 0.5
+    EXPECT_EQ(du, 0.0f);        // dh * gelu(0)
+  }
+}
+
+}  // namespace
+}  // namespace tune
