@@ -3,7 +3,7 @@
 namespace tune::cli {
 
 std::vector<const CommandSpec*> all_commands() {
-  return {&new_model_command(), &inspect_command(), &step_command(), &version_command()};
+  return {&data_command(), &new_model_command(), &inspect_command(), &step_command(), &version_command()};
 }
 
 }  // namespace tune::cli

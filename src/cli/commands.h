@@ -10,6 +10,7 @@ const CommandSpec& version_command();
 const CommandSpec& inspect_command();
 const CommandSpec& new_model_command();
 const CommandSpec& step_command();
+const CommandSpec& data_command();
 
 // In the order `tune --help` lists them.
 std::vector<const CommandSpec*> all_commands();
