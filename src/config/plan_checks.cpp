@@ -27,7 +27,8 @@ void check_plan(const Plan& plan, const std::string& source) {
              "output_dir or give the checkpoint path");
   TUNE_CHECK(!(plan.do_train || plan.do_eval || plan.do_predict) || !plan.dataset.empty(), s,
              ": no dataset given; set dataset to one or more names from ", plan.dataset_dir, "/dataset_info.json");
-  if (plan.do_eval || plan.do_predict)
+  // With do_train the evaluation set is the val_size split; without it the whole dataset is evaluated (LF rule).
+  if (plan.do_train && (plan.do_eval || plan.do_predict))
     TUNE_CHECK(plan.val_size > 0, s, ": ", plan.do_eval ? "evaluation" : "do_predict",
                plan.do_eval && plan.eval_strategy != "no" ? " (eval_strategy " + plan.eval_strategy + ")" : "",
                " needs an evaluation split, but val_size is 0; set val_size to a fraction (0.05) or a count (500)");

@@ -125,8 +125,11 @@ TEST(ConfigErrors, CrossKeyRules) {
   EXPECT_TRUE(has(error_of(kBase + "do_train: true\noutput_dir: o\n"), "no dataset given"));
   EXPECT_TRUE(has(error_of(kBase + "do_train: true\noutput_dir: o\ndataset: d\neval_strategy: steps\n"),
                   "evaluation (eval_strategy steps) needs an evaluation split, but val_size is 0"));
-  EXPECT_TRUE(has(error_of(kBase + "do_eval: true\ndataset: d\n"), "evaluation needs an evaluation split"));
-  EXPECT_TRUE(has(error_of(kBase + "do_predict: true\ndataset: d\n"), "do_predict needs an evaluation split"));
+  const std::string train = kBase + "do_train: true\noutput_dir: o\ndataset: d\n";
+  EXPECT_TRUE(has(error_of(train + "do_eval: true\n"), "evaluation needs an evaluation split"));
+  EXPECT_TRUE(has(error_of(train + "do_predict: true\n"), "do_predict needs an evaluation split"));
+  // Without do_train the whole dataset is evaluated or scored: no split needed.
+  EXPECT_NO_THROW(parse_plan(kBase + "do_eval: true\ndo_predict: true\ndataset: d\n", ConfigFormat::Yaml, "c.yaml"));
   EXPECT_TRUE(has(error_of(kBase + "resume_from_checkpoint: true\n"), "resume_from_checkpoint: true looks for"));
   EXPECT_TRUE(has(error_of(kBase + "do_train: true\noutput_dir: o\ndataset: d\nnum_train_epochs: 0\n"),
                   "num_train_epochs is 0 and max_steps is -1"));
