@@ -11,6 +11,7 @@ const CommandSpec& inspect_command();
 const CommandSpec& new_model_command();
 const CommandSpec& step_command();
 const CommandSpec& data_command();
+const CommandSpec& train_command();
 
 // In the order `tune --help` lists them.
 std::vector<const CommandSpec*> all_commands();

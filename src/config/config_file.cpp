@@ -84,7 +84,7 @@ std::vector<ConfigValue> read_json(std::string_view text, const std::string& sou
   Json root;
   try {
     root = Json::parse(text.begin(), text.end(), find_duplicates);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     std::string what = e.what();
     const size_t bracket = what.find("] ");
     if (bracket != std::string::npos) what.erase(0, bracket + 2);

@@ -237,6 +237,7 @@ uint16_t f32_to_f16(float x) {
 }
 
 void convert_to_f32(DType src_type, const void* src, float* dst, size_t n) {
+  if (n == 0) return;  // empty tensors may pass null pointers, which memcpy must not see
   const auto* s = static_cast<const unsigned char*>(src);
   switch (src_type) {
     case DType::F32: std::memcpy(dst, s, n * 4); return;
@@ -273,6 +274,7 @@ void convert_to_f32(DType src_type, const void* src, float* dst, size_t n) {
 }
 
 void convert_from_f32(DType dst_type, const float* src, void* dst, size_t n) {
+  if (n == 0) return;
   auto* d = static_cast<unsigned char*>(dst);
   switch (dst_type) {
     case DType::F32: std::memcpy(d, src, n * 4); return;

@@ -91,6 +91,8 @@ Json parse_json_text(std::string_view text, const fs::path& file, int64_t first_
     size_t failed_at = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
     int64_t line = first_line + std::count(text.begin(), text.begin() + failed_at, '\n');
     fail(file.string(), ":", line, ": malformed JSON (", parse_problem(e.what()), "); fix this line of the file");
+  } catch (const Json::exception& e) {  // e.g. a number too large for a double
+    fail(file.string(), ": malformed JSON (", e.what(), ")");
   }
 }
 

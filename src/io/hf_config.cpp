@@ -156,7 +156,7 @@ ModelConfig parse_hf_config(std::string_view json_text, const std::string& sourc
   json root;
   try {
     root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail(source, ": not valid JSON (", e.what(), ")");
   }
   TUNE_CHECK(root.is_object(), source, ": expected a JSON object at the top level");

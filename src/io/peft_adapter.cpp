@@ -194,7 +194,7 @@ LoraConfig parse_adapter_config(std::string_view json_text, const std::string& s
   json root;
   try {
     root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail(source, ": not valid JSON (", e.what(), ")");
   }
   TUNE_CHECK(root.is_object(), source, ": expected a JSON object at the top level");

@@ -29,7 +29,7 @@ std::optional<json> read_json_if_present(const fs::path& path) {
   json doc;
   try {
     doc = json::parse(text.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail(path.string(), ": invalid JSON (", e.what(), "); fix the file or delete it to use tokenizer.model's own ",
          "special tokens");
   }

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Writes the small seed corpora under fuzz/corpus/<target>/ (stdlib only; rerun after changing a seed)."""
+import json
+import pathlib
+import struct
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def safetensors_bytes(header: str, data: bytes = b"", length=None) -> bytes:
+    n = len(header.encode()) if length is None else length
+    return struct.pack("<Q", n) + header.encode() + data
+
+
+def entry(dtype, shape, begin, end):
+    return {"dtype": dtype, "shape": shape, "data_offsets": [begin, end]}
+
+
+def compact(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def padded(header: str) -> str:
+    return header + " " * ((8 - len(header.encode()) % 8) % 8)
+
+
+def safetensors_seeds():
+    f32 = struct.pack("<4f", 1.0, -2.5, 0.0, 3.0)
+    yield "valid_f32", safetensors_bytes(
+        padded(compact({"__metadata__": {"format": "pt"}, "w": entry("F32", [2, 2], 0, 16)})), f32)
+    multi = {
+        "__metadata__": {"format": "pt"},
+        "s": entry("I64", [], 0, 8),
+        "b": entry("BF16", [2], 8, 12),
+        "h": entry("F16", [1, 1], 12, 14),
+        "e": entry("F16", [0, 3], 14, 14),
+        "q": entry("F8_E4M3", [2], 14, 16),
+        "r": entry("F8_E5M2", [1], 16, 17),
+        "u": entry("U8", [2], 17, 19),
+        "t": entry("BOOL", [1], 19, 20),
+        "d": entry("F64", [1], 20, 28),
+    }
+    data = (struct.pack("<q", 7) + struct.pack("<2H", 0x3F80, 0xC020) + struct.pack("<H", 0x3C00)
+            + bytes([0x38, 0xFE, 0x7C, 1, 2, 1]) + struct.pack("<d", 0.5))
+    yield "valid_multi", safetensors_bytes(padded(compact(multi)), data)
+    # Out of offset order, header length not a multiple of 8, trailing spaces.
+    yield "valid_unordered", safetensors_bytes(
+        '{"b":{"dtype":"I32","shape":[1],"data_offsets":[2,6]},"a":{"dtype":"I16","shape":[],"data_offsets":[0,2]}}  ',
+        b"\x01\x00\x02\x00\x00\x00")
+    yield "valid_empty", safetensors_bytes("{}      ")
+    yield "bad_truncated", safetensors_bytes(compact({"w": entry("F32", [2, 2], 0, 16)}), f32[:10])
+    yield "bad_duplicate", safetensors_bytes(
+        '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}',
+        f32[:4])
+    yield "bad_gap", safetensors_bytes(compact({"w": entry("F32", [1], 4, 8)}), f32[:8])
+    yield "bad_header_length", safetensors_bytes("{}", b"", length=1 << 40)
+
+
+def config_seeds():
+    gemma = {
+        "architectures": ["GemmaForCausalLM"], "model_type": "gemma", "vocab_size": 256000, "hidden_size": 2048,
+        "intermediate_size": 16384, "num_hidden_layers": 18, "num_attention_heads": 8, "num_key_value_heads": 1,
+        "head_dim": 256, "hidden_act": "gelu", "max_position_embeddings": 8192, "rms_norm_eps": 1e-06,
+        "rope_theta": 10000.0, "tie_word_embeddings": True, "pad_token_id": 0, "eos_token_id": 1,
+        "bos_token_id": 2, "torch_dtype": "bfloat16", "attention_bias": False,
+    }
+    yield "hf_gemma", b"\x00" + json.dumps(gemma, indent=2).encode()
+    tiny = dict(gemma, vocab_size=128, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                num_attention_heads=4, num_key_value_heads=2, head_dim=16, hidden_activation="gelu_pytorch_tanh")
+    yield "hf_gemma_tiny_exact_gelu", b"\x02" + json.dumps(tiny).encode()
+    yield "hf_rope_scaling", b"\x00" + json.dumps(
+        dict(tiny, rope_scaling={"rope_type": "linear", "factor": 8.0}, torch_dtype="float32")).encode()
+    yield "hf_bad_type", b"\x00" + json.dumps(dict(tiny, hidden_size="64")).encode()
+    adapter = {
+        "alpha_pattern": {}, "auto_mapping": None, "base_model_name_or_path": "google/gemma-2b", "bias": "none",
+        "fan_in_fan_out": False, "inference_mode": True, "init_lora_weights": True, "layers_pattern": None,
+        "layers_to_transform": None, "loftq_config": {}, "lora_alpha": 16, "lora_dropout": 0.05,
+        "megatron_config": None, "megatron_core": "megatron.core", "modules_to_save": None, "peft_type": "LORA",
+        "r": 8, "rank_pattern": {}, "revision": None, "target_modules": ["q_proj", "v_proj"],
+        "task_type": "CAUSAL_LM", "use_rslora": False,
+    }
+    yield "adapter_peft082", b"\x01" + json.dumps(adapter, indent=2, sort_keys=True).encode()
+    yield "adapter_regex_patterns", b"\x01" + json.dumps(dict(
+        adapter, target_modules=r".*\.(q_proj|k_proj)", rank_pattern={"q_proj": 4}, alpha_pattern={"k_proj": 2},
+        use_rslora=True, use_dora=False)).encode()
+    yield "adapter_null_targets", b"\x01" + json.dumps(dict(adapter, target_modules=None)).encode()
+    yield "adapter_not_json", b"\x01{\"r\": 8, \"lora_alpha\": "
+
+
+def main():
+    for target, seeds in (("fuzz_safetensors", safetensors_seeds()), ("fuzz_json_configs", config_seeds())):
+        folder = HERE / "corpus" / target
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in seeds:
+            (folder / name).write_bytes(data)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+// LoopState: where a training run is — counters and loss accumulators — exactly enough to resume bit for bit.
+#pragma once
+#include <cstdint>
+
+#include "report/log_history.h"
+
+namespace tune {
+
+struct LoopState {
+  int64_t global_step = 0;          // optimizer updates done
+  int epoch = 0;                    // epoch of the next micro-batch
+  int64_t step_in_epoch = 0;        // index of the next micro-batch in its epoch
+  int64_t total_micro_batches = 0;  // micro-batches run so far (HF total_batched_samples)
+  double tr_loss = 0.0;             // Σ micro-batch loss / GA since the last log (HF tr_loss)
+  double total_loss = 0.0;          // Σ of logged tr_loss (HF _total_loss_scalar)
+  int64_t last_logged_step = 0;
+  double epoch_progress = 0.0;      // fractional epoch (HF state.epoch)
+  double total_flos = 0.0;
+  double train_seconds = 0.0;       // wall time spent training before this process (resumed runs)
+  LogHistory log_history = LogHistory::array();
+};
+
+}  // namespace tune

@@ -1,0 +1,112 @@
+#include "train/stage_step.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/error.h"
+#include "train/collate.h"
+#include "train/rm_loss.h"
+
+namespace tune {
+
+namespace {
+
+// TRL's ValueHead applies Dropout(0.1) to the hidden states while training.
+constexpr float kValueHeadDropout = 0.1f;
+
+RmLossResult rm_loss(const TrainingRun& run, const Tensor& values, const Batch& batch, Tensor* dvalues) {
+  return run.plan.rm_loss == "last_token" ? rm_last_token_loss(values, batch, dvalues)
+                                          : rm_per_token_loss(values, batch, run.pad_id, dvalues);
+}
+
+// LLaMA-Factory's ComputeAccuracy: per example, the share of valid shifted targets the argmax predicts; summed.
+double token_accuracy_sum(const Tensor& logits, const Batch& batch, int vocab) {
+  double sum = 0.0;
+  for (int b = 0; b < batch.B; ++b) {
+    int64_t valid = 0, correct = 0;
+    for (int t = 0; t + 1 < batch.T; ++t) {
+      const int32_t target = batch.labels[static_cast<size_t>(b) * batch.T + t + 1];
+      if (target == kIgnoreIndex) continue;
+      const float* row = logits.ptr() + (static_cast<int64_t>(b) * batch.T + t) * vocab;
+      int best = 0;
+      for (int v = 1; v < vocab; ++v)
+        if (row[v] > row[best]) best = v;
+      ++valid;
+      correct += best == target;
+    }
+    if (valid) sum += static_cast<double>(correct) / valid;
+  }
+  return sum;
+}
+
+}  // namespace
+
+Batch make_batch(const TrainingRun& run, std::span<const int64_t> indices) {
+  if (run.stage == Stage::Rm) {
+    std::vector<const PairwiseExample*> ex;
+    for (int64_t i : indices) ex.push_back(&run.data.pairwise[static_cast<size_t>(i)]);
+    return collate_pairwise(ex, run.pad_id);
+  }
+  std::vector<const SupervisedExample*> ex;
+  for (int64_t i : indices) ex.push_back(&run.data.supervised[static_cast<size_t>(i)]);
+  return collate_supervised(ex, run.pad_id);
+}
+
+double train_micro_batch(GemmaModel& model, const TrainingRun& run, const Batch& batch, float grad_scale,
+                         uint64_t dropout_seed) {
+  const bool rm = run.stage == Stage::Rm;
+  model.forward(batch, ForwardOptions{.training = true,
+                                      .value_head_dropout = rm ? kValueHeadDropout : 0.0f,
+                                      .dropout_seed = dropout_seed});
+  if (rm) {
+    Tensor dvalues;
+    const double loss = rm_loss(run, model.values(), batch, &dvalues).loss;
+    for (float& g : dvalues.data) g *= grad_scale;
+    model.values_backward(dvalues);
+    model.backward();
+    return loss;
+  }
+  const LmLossResult counted = model.lm_head_loss(0.0f);  // counts the valid targets first
+  TUNE_CHECK(counted.n_valid > 0, "a training batch has no token with a label; check cutoff_len and the data");
+  const LmLossResult r = model.lm_head_loss(grad_scale / static_cast<float>(counted.n_valid));
+  model.backward();
+  return r.mean();
+}
+
+EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const int64_t> indices) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const size_t batch_size = static_cast<size_t>(run.plan.per_device_eval_batch_size);
+  EvalResult out;
+  double loss_sum = 0.0, accuracy_sum = 0.0;
+  int64_t correct_pairs = 0, batches = 0;
+  for (size_t start = 0; start < indices.size(); start += batch_size) {
+    const auto part = indices.subspan(start, std::min(batch_size, indices.size() - start));
+    const Batch batch = make_batch(run, part);
+    model.forward(batch, ForwardOptions{});
+    ++batches;
+    if (run.stage == Stage::Rm) {
+      const RmLossResult r = rm_loss(run, model.values(), batch, nullptr);
+      loss_sum += r.loss * static_cast<double>(part.size());
+      for (size_t i = 0; i < r.chosen_scores.size(); ++i) {
+        correct_pairs += r.chosen_scores[i] > r.rejected_scores[i];
+        out.chosen_scores.push_back(r.chosen_scores[i]);
+        out.rejected_scores.push_back(r.rejected_scores[i]);
+      }
+      continue;
+    }
+    Tensor logits;
+    const LmLossResult r = model.lm_head_loss(0.0f, run.plan.compute_accuracy ? &logits : nullptr);
+    loss_sum += r.mean() * static_cast<double>(part.size());
+    if (run.plan.compute_accuracy) accuracy_sum += token_accuracy_sum(logits, batch, run.cfg.vocab_size);
+  }
+  const double n = static_cast<double>(indices.size());
+  out.run.loss = loss_sum / n;
+  if (run.stage == Stage::Rm) out.run.accuracy = static_cast<double>(correct_pairs) / n;
+  if (run.stage != Stage::Rm && run.plan.compute_accuracy) out.run.accuracy = accuracy_sum / n;
+  out.run.num_samples = static_cast<int64_t>(indices.size());
+  out.run.num_steps = batches;
+  out.run.runtime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace tune

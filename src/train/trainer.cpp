@@ -1,0 +1,304 @@
+#include "train/trainer.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "data/numpy_rng.h"
+#include "io/peft_adapter.h"
+#include "report/model_card.h"
+#include "report/plot_loss.h"
+#include "report/progress.h"
+#include "report/trainer_log.h"
+#include "report/trainer_state.h"
+#include "train/checkpoint.h"
+#include "train/grad_clip.h"
+#include "train/lr_schedule.h"
+#include "train/params.h"
+#include "train/stage_step.h"
+#include "train/step_math.h"
+
+namespace tune {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// One dropout stream per micro-batch, a pure function of its position so a resumed run draws the same masks.
+uint64_t micro_batch_seed(int64_t seed, int epoch, int64_t step_in_epoch) {
+  uint64_t z = static_cast<uint64_t>(seed) * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(epoch) << 40) ^
+               static_cast<uint64_t>(step_in_epoch);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// The order of the training examples in an epoch: seeded by seed + epoch like HF's sampler (numpy's generator
+// rather than torch's, so it is not the same permutation).
+std::vector<int64_t> epoch_order(const TrainingRun& run, int epoch) {
+  const auto perm = numpy_permutation(static_cast<int64_t>(run.train_indices.size()),
+                                      static_cast<uint64_t>(run.plan.seed + epoch));
+  std::vector<int64_t> order;
+  order.reserve(perm.size());
+  for (int64_t p : perm) order.push_back(run.train_indices[static_cast<size_t>(p)]);
+  return order;
+}
+
+// HF floating_point_ops: 6 x (non-embedding parameters) x input tokens of a micro-batch.
+double micro_batch_flos(const TrainingRun& run, const Batch& batch) {
+  const double H = run.cfg.hidden_size, I = run.cfg.intermediate_size;
+  const double per_layer = H * run.cfg.q_dim() * 2 + H * run.cfg.kv_dim() * 2 + 3 * H * I + 2 * H;
+  return 6.0 * (per_layer * run.cfg.num_layers + run.adapter.num_params()) * batch.tokens();
+}
+
+// The plan the reports describe: on the CPU the run computed in fp32 whatever fp16/bf16 say.
+Plan reported_plan(const Plan& plan) {
+  Plan p = plan;
+  p.fp16 = p.bf16 = false;
+  return p;
+}
+
+void copy_tokenizer_files(const fs::path& model_dir, const fs::path& out) {
+  for (const char* name : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"})
+    if (fs::exists(model_dir / name)) fs::copy_file(model_dir / name, out / name, fs::copy_options::overwrite_existing);
+}
+
+class Workflow {
+ public:
+  Workflow(TrainingRun& run, GemmaModel& model) : run_(run), model_(model), out_(run.plan.output_dir) {}
+
+  void train(const std::optional<fs::path>& resume_from);
+  void evaluate_and_save();
+  void predict_and_save();
+  void save_card() const { save_model_card(out_, reported_plan(run_.plan), facts(), state_.log_history); }
+
+ private:
+  void log_entry(const nlohmann::ordered_json& entry, Progress& progress, double elapsed);
+  void run_eval(Progress& progress, double elapsed);
+  RunFacts facts() const;
+
+  TrainingRun& run_;
+  GemmaModel& model_;
+  fs::path out_;
+  TrainSchedule schedule_;
+  LoopState state_;
+};
+
+RunFacts Workflow::facts() const {
+  RunFacts f;
+  f.global_step = static_cast<int>(state_.global_step);
+  f.max_steps = static_cast<int>(schedule_.max_steps);
+  f.steps_per_epoch = static_cast<int>(schedule_.updates_per_epoch);
+  f.epoch = state_.epoch_progress;
+  f.total_flos = state_.total_flos;
+  return f;
+}
+
+void Workflow::log_entry(const nlohmann::ordered_json& entry, Progress& progress, double elapsed) {
+  state_.log_history.push_back(entry);
+  progress.log(entry);
+  LogClock clock;
+  clock.current_steps = static_cast<int>(state_.global_step);
+  clock.total_steps = static_cast<int>(schedule_.max_steps);
+  clock.elapsed_s = elapsed;
+  append_trainer_log(out_, trainer_log_record(entry, clock));
+}
+
+void Workflow::run_eval(Progress& progress, double elapsed) {
+  const EvalResult r = evaluate(model_, run_, run_.eval_indices);
+  log_entry(eval_log_entry(r.run, state_.epoch_progress, static_cast<int>(state_.global_step)), progress, elapsed);
+}
+
+void Workflow::train(const std::optional<fs::path>& resume_from) {
+  const Plan& plan = run_.plan;
+  TUNE_CHECK(!run_.train_indices.empty(), "no training examples left after the val_size split");
+  schedule_ = make_train_schedule(plan, static_cast<int64_t>(run_.train_indices.size()), 1);
+  const LrSchedule lr = make_lr_schedule(plan, schedule_.max_steps);
+  const std::vector<ParamRef> params = trainable_params(run_.adapter, run_.value_head ? &*run_.value_head : nullptr);
+  AdamW optimizer(params, adamw_options(plan));
+  if (resume_from) {
+    load_checkpoint(*resume_from, run_, optimizer, state_);
+    std::fprintf(stderr, "resuming from %s at step %lld\n", resume_from->c_str(),
+                 static_cast<long long>(state_.global_step));
+  } else {
+    fs::remove(out_ / "trainer_log.jsonl");
+  }
+  const bool rm = run_.stage == Stage::Rm;
+  const bool eval_steps = plan.eval_strategy == "steps" && !run_.eval_indices.empty();
+  std::fprintf(stderr,
+               "***** training *****\n  examples %zu, epochs %d, micro-batch %d, gradient accumulation %d, total "
+               "batch %lld\n  optimizer steps %lld, trainable parameters %lld, threads %d\n",
+               run_.train_indices.size(), schedule_.num_epochs, plan.per_device_train_batch_size,
+               plan.gradient_accumulation_steps, static_cast<long long>(schedule_.total_train_batch_size),
+               static_cast<long long>(schedule_.max_steps), static_cast<long long>(num_elements(params)),
+               omp_get_max_threads());
+
+  Progress progress(static_cast<int>(schedule_.max_steps), std::cout, Progress::stdout_is_terminal());
+  const auto t0 = Clock::now();
+  auto elapsed = [&] { return state_.train_seconds + seconds_since(t0); };
+  const float grad_scale = 1.0f / static_cast<float>(plan.gradient_accumulation_steps);
+  const size_t bs = static_cast<size_t>(plan.per_device_train_batch_size);
+  zero_grads(params);
+  bool done = state_.global_step >= schedule_.max_steps;
+  for (int epoch = state_.epoch; epoch < schedule_.num_epochs && !done; ++epoch) {
+    const std::vector<int64_t> order = epoch_order(run_, epoch);
+    const int64_t first = epoch == state_.epoch ? state_.step_in_epoch : 0;
+    for (int64_t s = first; s < schedule_.batches_per_epoch && !done; ++s) {
+      const size_t begin = static_cast<size_t>(s) * bs;
+      const std::span<const int64_t> part(order.data() + begin, std::min(bs, order.size() - begin));
+      const Batch batch = make_batch(run_, part);
+      auto step_start = Clock::now();
+      const double loss = train_micro_batch(model_, run_, batch, grad_scale, micro_batch_seed(plan.seed, epoch, s));
+      // HF logging_nan_inf_filter: a non-finite micro loss counts as the window's running average.
+      state_.tr_loss += std::isfinite(loss) ? loss / plan.gradient_accumulation_steps
+                                            : state_.tr_loss / (1 + state_.global_step - state_.last_logged_step);
+      state_.total_flos += micro_batch_flos(run_, batch);
+      ++state_.total_micro_batches;
+      if (!schedule_.is_update_boundary(state_.total_micro_batches, s)) continue;
+
+      const double grad_norm = clip_grad_norm(params, plan.max_grad_norm);
+      optimizer.step(lr.lr_at(state_.global_step));
+      zero_grads(params);
+      ++state_.global_step;
+      state_.epoch = epoch;
+      state_.step_in_epoch = s + 1;
+      state_.epoch_progress = schedule_.epoch_progress(epoch, s);
+      const int step = static_cast<int>(state_.global_step);
+      progress.step(step, seconds_since(step_start), loss, lr.lr_at(state_.global_step));
+      if (plan.logging_steps > 0 && step % plan.logging_steps == 0) {
+        const double window = static_cast<double>(state_.global_step - state_.last_logged_step);
+        log_entry(train_log_entry(state_.tr_loss / window, grad_norm, lr.lr_at(state_.global_step),
+                                  state_.epoch_progress, step),
+                  progress, elapsed());
+        state_.total_loss += state_.tr_loss;
+        state_.tr_loss = 0.0;
+        state_.last_logged_step = state_.global_step;
+      }
+      if (eval_steps && plan.eval_steps && step % *plan.eval_steps == 0) run_eval(progress, elapsed());
+      if (plan.save_steps > 0 && step % plan.save_steps == 0) {
+        state_.train_seconds = elapsed();
+        save_checkpoint(out_, run_, optimizer, state_, facts());
+      }
+      done = state_.global_step >= schedule_.max_steps;
+    }
+    if (!done) state_.epoch = epoch + 1, state_.step_in_epoch = 0;
+    if (plan.eval_strategy == "epoch" && !run_.eval_indices.empty()) run_eval(progress, elapsed());
+  }
+  progress.finish();
+
+  // End of training, in LLaMA-Factory's order: save model, train metrics, state, plots.
+  TrainEnd end;
+  end.runtime_s = elapsed();
+  end.num_samples = plan.max_steps > 0 ? static_cast<double>(plan.max_steps) * schedule_.total_train_batch_size
+                                       : static_cast<double>(run_.train_indices.size()) * plan.num_train_epochs;
+  end.num_steps = schedule_.max_steps;
+  end.total_flos = state_.total_flos;
+  end.train_loss = (state_.total_loss + state_.tr_loss) / std::max<int64_t>(1, state_.global_step);
+  const auto end_entry = train_end_entry(end, state_.epoch_progress, static_cast<int>(state_.global_step));
+  state_.log_history.push_back(end_entry);
+  progress.log(end_entry);
+  save_peft_adapter(out_, run_.adapter);
+  if (rm) save_value_head(out_ / "value_head.safetensors", *run_.value_head);
+  copy_tokenizer_files(plan.model_name_or_path, out_);
+  save_metrics(out_, "train", metrics_of(end_entry));
+  save_trainer_state(out_, reported_plan(plan), facts(), state_.log_history);
+  if (plan.plot_loss) plot_loss(out_, state_.log_history, plot_keys(plan.stage));
+}
+
+void Workflow::evaluate_and_save() {
+  TUNE_CHECK(!run_.eval_indices.empty(), "nothing to evaluate: the evaluation set is empty");
+  const EvalResult r = evaluate(model_, run_, run_.eval_indices);
+  const auto entry = eval_log_entry(r.run, state_.epoch_progress, static_cast<int>(state_.global_step));
+  state_.log_history.push_back(entry);
+  std::cout << "***** eval metrics *****\n" << metrics_of(entry).dump(2) << "\n";
+  fs::create_directories(out_);
+  save_metrics(out_, "eval", metrics_of(entry));
+  if (run_.plan.do_train) {
+    LogClock clock;
+    clock.current_steps = clock.total_steps = static_cast<int>(state_.global_step);
+    append_trainer_log(out_, trainer_log_record(entry, clock));
+    if (run_.plan.plot_loss) plot_loss(out_, state_.log_history, plot_keys(run_.plan.stage));
+  }
+}
+
+void Workflow::predict_and_save() {
+  TUNE_CHECK(run_.stage == Stage::Rm, "do_predict for stage ", run_.plan.stage,
+             " needs text generation, which tune.cpp does not have yet; use do_eval for the loss");
+  const EvalResult r = evaluate(model_, run_, run_.eval_indices);
+  std::string lines;
+  for (size_t i = 0; i < r.chosen_scores.size(); ++i) {
+    nlohmann::ordered_json j;
+    j["chosen"] = std::round(r.chosen_scores[i] * 100.0) / 100.0;  // LF rounds scores to 2 decimals
+    j["rejected"] = std::round(r.rejected_scores[i] * 100.0) / 100.0;
+    lines += j.dump() + "\n";
+  }
+  fs::create_directories(out_);
+  write_file_atomic(out_ / "generated_predictions.jsonl", lines);
+  nlohmann::ordered_json metrics;
+  metrics["predict_loss"] = r.run.loss;
+  if (r.run.accuracy) metrics["predict_accuracy"] = *r.run.accuracy;
+  metrics["predict_runtime"] = std::round(r.run.runtime_s * 1e4) / 1e4;
+  metrics["predict_samples"] = r.run.num_samples;
+  save_metrics(out_, "predict", metrics);
+  std::cout << "***** predict metrics *****\n" << metrics.dump(2) << "\nwrote " << (out_ / "generated_predictions.jsonl").string() << "\n";
+}
+
+// LLaMA-Factory / HF rules for an existing output_dir: resume from its newest checkpoint unless
+// overwrite_output_dir; refuse a non-empty folder without checkpoints.
+std::optional<fs::path> resolve_resume(const Plan& plan) {
+  const fs::path out = plan.output_dir;
+  if (std::holds_alternative<std::string>(plan.resume_from_checkpoint))
+    return fs::path(std::get<std::string>(plan.resume_from_checkpoint));
+  if (std::get<bool>(plan.resume_from_checkpoint)) {
+    auto latest = latest_checkpoint(out);
+    TUNE_CHECK(latest.has_value(), "resume_from_checkpoint is true but ", out.string(), " has no checkpoint-N folder");
+    return latest;
+  }
+  if (!plan.do_train || plan.overwrite_output_dir || !fs::is_directory(out) || fs::is_empty(out)) return std::nullopt;
+  if (auto latest = latest_checkpoint(out)) {
+    std::fprintf(stderr, "%s has checkpoints; resuming from %s (set overwrite_output_dir: true to start over)\n",
+                 out.c_str(), latest->c_str());
+    return latest;
+  }
+  fail("output_dir ", out.string(), " already exists and is not empty; set overwrite_output_dir: true to write into ",
+       "it, or choose another output_dir");
+}
+
+}  // namespace
+
+void run_workflow(const Plan& plan) {
+  TUNE_CHECK(plan.do_train || plan.do_eval || plan.do_predict,
+             "nothing to do: set do_train, do_eval or do_predict to true");
+  TUNE_CHECK(plan.device != "cuda", "device: cuda was requested but this build of tune.cpp has no CUDA backend; "
+                                    "use device: cpu (or auto)");
+  TUNE_CHECK(!plan.output_dir.empty(), "output_dir is not set; set it to the folder for results");
+  if (plan.threads > 0) omp_set_num_threads(plan.threads);
+  if (plan.fp16 || plan.bf16)
+    std::fprintf(stderr, "note: %s applies to CUDA; the CPU backend computes in fp32\n", plan.fp16 ? "fp16" : "bf16");
+  const std::optional<fs::path> resume = resolve_resume(plan);
+  TrainingRun run = setup_run(plan);
+  fs::create_directories(plan.output_dir);
+  write_file_atomic(fs::path(plan.output_dir) / "tune_plan.yaml", plan_to_yaml(plan));
+  GemmaModel model(run.cfg, run.weights, &run.adapter, run.value_head ? &*run.value_head : nullptr);
+  std::fprintf(stderr, "model %s: %d layers, hidden %d, %d heads / %d kv heads x %d, vocab %d\n",
+               plan.model_name_or_path.c_str(), run.cfg.num_layers, run.cfg.hidden_size, run.cfg.num_heads,
+               run.cfg.num_kv_heads, run.cfg.head_dim, run.cfg.vocab_size);
+  Workflow workflow(run, model);
+  if (plan.do_train) workflow.train(resume);
+  if (plan.do_eval) workflow.evaluate_and_save();
+  if (plan.do_predict) workflow.predict_and_save();
+  if (plan.do_train) workflow.save_card();  // last, so its results are the final evaluation's (as LF)
+}
+
+}  // namespace tune
