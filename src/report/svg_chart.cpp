@@ -39,7 +39,8 @@ struct Range {
   }
   // matplotlib-style 5% margins; a zero-width range gets a unit (or 5%-of-value) window around its value.
   Range padded() const {
-    const double span = hi - lo;
+    // A span lost in the values' rounding (e.g. 0.7313 vs 0.7313000000000001) counts as zero-width.
+    const double span = hi - lo > 1e-9 * std::max(1.0, std::fabs(lo)) ? hi - lo : 0.0;
     const double pad = span > 0 ? 0.05 * span : std::max(0.05 * std::fabs(lo), 0.5);
     return {lo - pad, hi + pad};
   }
@@ -61,9 +62,12 @@ std::vector<double> nice_ticks(double lo, double hi, int max_ticks) {
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
   const double norm = raw / mag;
   const double step = (norm <= 1.0 ? 1.0 : norm <= 2.0 ? 2.0 : norm <= 5.0 ? 5.0 : 10.0) * mag;
+  // Count ticks with an integer: for values far from 0 relative to the step, `k += 1.0` on a double can stall.
+  const double first = std::ceil(lo / step - 1e-9);
+  const int64_t count = static_cast<int64_t>(std::floor(hi / step + 1e-9) - first) + 1;
   std::vector<double> ticks;
-  for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k += 1.0) {
-    const double t = k * step;
+  for (int64_t i = 0; i < std::min<int64_t>(count, 4 * max_ticks); ++i) {
+    const double t = (first + static_cast<double>(i)) * step;
     ticks.push_back(t == 0.0 ? 0.0 : t);  // no "-0"
   }
   return ticks;

@@ -89,6 +89,21 @@ TEST(SmoothEma, MatchesLlamaFactory) {
   EXPECT_TRUE(smooth_ema({}).empty());
 }
 
+TEST(NiceTicks, TerminatesForValuesHugeRelativeToTheirSpan) {
+  // A span of a few ulps at 1e19: lo / step is past 2^53, where k += 1.0 on a double stalls.
+  const double lo = 1e19, hi = std::nextafter(std::nextafter(lo, 2e19), 2e19);
+  const auto ticks = nice_ticks(lo, hi);
+  EXPECT_GE(ticks.size(), 2u);
+  EXPECT_LE(ticks.size(), 24u);
+}
+
+TEST(RenderSvg, NearlyEqualValuesPlotAsAFlatLine) {
+  LineChart chart;
+  chart.title = "flat";
+  chart.series.push_back({"loss", {10.0, 20.0}, {0.7313, 0.7313000000000001}});
+  EXPECT_NE(render_svg(chart).find("<polyline"), std::string::npos);
+}
+
 TEST(NiceTicks, OneTwoFiveSpacing) {
   const auto t = nice_ticks(0.0, 1.0);
   ASSERT_EQ(t.size(), 6u);
