@@ -88,6 +88,7 @@ struct Plan {
 
   // ---- tune.cpp's own keys (LLaMA-Factory has none) ----
   std::string rm_loss = "per_token";  // per_token (seed-era trlx loss) | last_token (LF >= 0.8.3)
+  double value_head_dropout = 0.1;    // TRL ValueHead's dropout while training (0 for deterministic comparisons)
   std::string device = "auto";        // cpu|cuda|auto
   bool exact_gelu = false;            // erf GELU (what HF 4.38 ran) instead of the tanh approximation
   int threads = 0;                    // 0 = all cores

@@ -257,6 +257,8 @@ std::vector<KeyDef> make_keys() {
   k.push_back(bool_key("compute_accuracy", G::Eval, &Plan::compute_accuracy));
   // tune.cpp
   k.push_back(word_key("rm_loss", G::Tune, &Plan::rm_loss, {"per_token", "last_token"}));
+  k.push_back(double_key("value_head_dropout", G::Tune, &Plan::value_head_dropout, 0.0, 1.0, true,
+                         "a number in [0, 1)"));
   k.push_back(word_key("device", G::Tune, &Plan::device, {"cpu", "cuda", "auto"}));
   k.push_back(bool_key("exact_gelu", G::Tune, &Plan::exact_gelu));
   k.push_back(int_key("threads", G::Tune, &Plan::threads, 0, "a non-negative integer (0 = all cores)"));

@@ -11,9 +11,6 @@ namespace tune {
 
 namespace {
 
-// TRL's ValueHead applies Dropout(0.1) to the hidden states while training.
-constexpr float kValueHeadDropout = 0.1f;
-
 RmLossResult rm_loss(const TrainingRun& run, const Tensor& values, const Batch& batch, Tensor* dvalues) {
   return run.plan.rm_loss == "last_token" ? rm_last_token_loss(values, batch, dvalues)
                                           : rm_per_token_loss(values, batch, run.pad_id, dvalues);
@@ -56,7 +53,7 @@ double train_micro_batch(GemmaModel& model, const TrainingRun& run, const Batch&
                          uint64_t dropout_seed) {
   const bool rm = run.stage == Stage::Rm;
   model.forward(batch, ForwardOptions{.training = true,
-                                      .value_head_dropout = rm ? kValueHeadDropout : 0.0f,
+                                      .value_head_dropout = rm ? static_cast<float>(run.plan.value_head_dropout) : 0.0f,
                                       .dropout_seed = dropout_seed});
   if (rm) {
     Tensor dvalues;
