@@ -70,6 +70,17 @@ nlohmann::ordered_json loop_state_json(const LoopState& s) {
 
 void copy_tensor_values(Tensor& dst, const Tensor& src) { dst.data = src.data; }
 
+// Deletes a checkpoint folder so that a kill midway cannot leave it half-deleted under its checkpoint-N name (which
+// would then be taken for the newest checkpoint): it is renamed to a temporary name first.
+void remove_checkpoint_dir(const fs::path& dir) {
+  if (!fs::exists(dir)) return;
+  const fs::path doomed =
+      dir.parent_path() / (".tmp-removing-" + dir.filename().string() + "-" + std::to_string(::getpid()));
+  fs::remove_all(doomed);
+  fs::rename(dir, doomed);
+  fs::remove_all(doomed);
+}
+
 }  // namespace
 
 void save_checkpoint(const fs::path& output_dir, const TrainingRun& run, const AdamW& optimizer,
@@ -84,12 +95,12 @@ void save_checkpoint(const fs::path& output_dir, const TrainingRun& run, const A
   write_safetensors_f32(tmp / kOptimizerFile, optimizer.state_tensors(), DType::F32, optimizer.state_metadata());
   save_trainer_state(tmp, run.plan, facts, state.log_history);
   write_file_atomic(tmp / kLoopStateFile, loop_state_json(state).dump(2) + "\n");
-  fs::remove_all(final_dir);
+  remove_checkpoint_dir(final_dir);
   fs::rename(tmp, final_dir);
   if (run.plan.save_total_limit) {
     auto all = checkpoints(output_dir);
     const size_t keep = static_cast<size_t>(std::max(1, *run.plan.save_total_limit));
-    for (size_t i = 0; i + keep < all.size(); ++i) fs::remove_all(all[i].second);
+    for (size_t i = 0; i + keep < all.size(); ++i) remove_checkpoint_dir(all[i].second);
   }
 }
 

@@ -16,6 +16,7 @@
 #include "report/model_card.h"
 #include "report/plot_loss.h"
 #include "report/progress.h"
+#include "report/py_json.h"
 #include "report/trainer_log.h"
 #include "report/trainer_state.h"
 #include "train/checkpoint.h"
@@ -146,7 +147,8 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
 
   Progress progress(static_cast<int>(schedule_.max_steps), std::cout, Progress::stdout_is_terminal());
   const auto t0 = Clock::now();
-  auto elapsed = [&] { return state_.train_seconds + seconds_since(t0); };
+  const double seconds_before_resume = state_.train_seconds;  // state_.train_seconds is updated at each save
+  auto elapsed = [&] { return seconds_before_resume + seconds_since(t0); };
   const float grad_scale = 1.0f / static_cast<float>(plan.gradient_accumulation_steps);
   const size_t bs = static_cast<size_t>(plan.per_device_train_batch_size);
   zero_grads(params);
@@ -206,8 +208,7 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
   end.total_flos = state_.total_flos;
   end.train_loss = (state_.total_loss + state_.tr_loss) / std::max<int64_t>(1, state_.global_step);
   const auto end_entry = train_end_entry(end, state_.epoch_progress, static_cast<int>(state_.global_step));
-  state_.log_history.push_back(end_entry);
-  progress.log(end_entry);
+  log_entry(end_entry, progress, end.runtime_s);  // LF's LogCallback writes a trainer_log line for it too
   save_peft_adapter(out_, run_.adapter);
   if (rm) save_value_head(out_ / "value_head.safetensors", *run_.value_head);
   copy_tokenizer_files(plan.model_name_or_path, out_);
@@ -219,7 +220,8 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
 void Workflow::evaluate_and_save() {
   TUNE_CHECK(!run_.eval_indices.empty(), "nothing to evaluate: the evaluation set is empty");
   const EvalResult r = evaluate(model_, run_, run_.eval_indices);
-  const auto entry = eval_log_entry(r.run, state_.epoch_progress, static_cast<int>(state_.global_step));
+  auto entry = eval_log_entry(r.run, state_.epoch_progress, static_cast<int>(state_.global_step));
+  if (!run_.plan.do_train) entry.erase("epoch");  // HF logs no epoch before any training (state.epoch is None)
   state_.log_history.push_back(entry);
   std::cout << "***** eval metrics *****\n" << metrics_of(entry).dump(2) << "\n";
   fs::create_directories(out_);
@@ -236,20 +238,21 @@ void Workflow::predict_and_save() {
   TUNE_CHECK(run_.stage == Stage::Rm, "do_predict for stage ", run_.plan.stage,
              " needs text generation, which tune.cpp does not have yet; use do_eval for the loss");
   const EvalResult r = evaluate(model_, run_, run_.eval_indices);
+  // LF's save_predictions: json.dumps({"chosen": round(float(c), 2), "rejected": ...}) lines joined by "\n".
   std::string lines;
   for (size_t i = 0; i < r.chosen_scores.size(); ++i) {
     nlohmann::ordered_json j;
-    j["chosen"] = std::round(r.chosen_scores[i] * 100.0) / 100.0;  // LF rounds scores to 2 decimals
-    j["rejected"] = std::round(r.rejected_scores[i] * 100.0) / 100.0;
-    lines += j.dump() + "\n";
+    j["chosen"] = py_round(r.chosen_scores[i], 2);
+    j["rejected"] = py_round(r.rejected_scores[i], 2);
+    lines += (i ? "\n" : "") + py_json_dumps(j);
   }
   fs::create_directories(out_);
   write_file_atomic(out_ / "generated_predictions.jsonl", lines);
+  // HF predict(): the evaluation metrics and speed metrics under the "predict_" prefix, no epoch.
+  const nlohmann::ordered_json eval_metrics = eval_log_entry(r.run, 0.0, 0);
   nlohmann::ordered_json metrics;
-  metrics["predict_loss"] = r.run.loss;
-  if (r.run.accuracy) metrics["predict_accuracy"] = *r.run.accuracy;
-  metrics["predict_runtime"] = std::round(r.run.runtime_s * 1e4) / 1e4;
-  metrics["predict_samples"] = r.run.num_samples;
+  for (const auto& [key, value] : eval_metrics.items())
+    if (key.rfind("eval_", 0) == 0) metrics["predict_" + key.substr(5)] = value;
   save_metrics(out_, "predict", metrics);
   std::cout << "***** predict metrics *****\n" << metrics.dump(2) << "\nwrote " << (out_ / "generated_predictions.jsonl").string() << "\n";
 }
