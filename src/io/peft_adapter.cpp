@@ -1,6 +1,8 @@
 // PEFT adapter folders: adapter_config.json parse/write (0.8.x key set), adapter weights and the value head file.
 #include "io/peft_adapter.h"
 
+#include "core/py_json.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -78,39 +80,10 @@ std::map<std::string, V> read_pattern(const json& root, const char* key, const s
 
 std::string json_string(const std::string& s) { return json(s).dump(-1, ' ', /*ensure_ascii=*/true); }
 
-// Python repr() of the float32 value's shortest round-trip decimal: "0.05", "0.0", "1e-05", "1.5e+16".
+// Python repr() of a float32 config value: "0.05", "0.0", "1e-05", "1.5e+16".
 std::string python_float(float x) {
   TUNE_CHECK(std::isfinite(x), "adapter_config.json: cannot write the non-finite number ", x);
-  if (x == 0.0f) return std::signbit(x) ? "-0.0" : "0.0";
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::scientific);
-  const std::string sci(buf, res.ptr);  // "-1.5e-05"
-  const size_t e_pos = sci.find('e');
-  std::string mantissa = sci.substr(0, e_pos);
-  const int exp10 = std::stoi(sci.substr(e_pos + 1));
-  const bool negative = mantissa[0] == '-';
-  if (negative) mantissa.erase(0, 1);
-  std::string digits;
-  for (char c : mantissa)
-    if (c != '.') digits += c;
-  std::string out;
-  if (exp10 >= -4 && exp10 < 16) {  // Python's repr switches to exponent notation outside [1e-4, 1e16)
-    if (exp10 < 0) {
-      out = "0." + std::string(static_cast<size_t>(-exp10 - 1), '0') + digits;
-    } else {
-      const size_t whole = static_cast<size_t>(exp10) + 1;
-      if (digits.size() < whole) digits.append(whole - digits.size(), '0');
-      const std::string frac = digits.substr(whole);
-      out = digits.substr(0, whole) + "." + (frac.empty() ? "0" : frac);
-    }
-  } else {
-    out = digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    char e[16];
-    std::snprintf(e, sizeof(e), "e%c%02d", exp10 < 0 ? '-' : '+', std::abs(exp10));
-    out += e;
-  }
-  return negative ? "-" + out : out;
+  return py_float_repr(x);
 }
 
 // An alpha the way PEFT users write it: integral values as integers (16), others as Python floats (0.5).

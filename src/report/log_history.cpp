@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "report/py_json.h"
+#include "core/py_json.h"
 
 namespace tune {
 namespace {

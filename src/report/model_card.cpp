@@ -9,7 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "report/py_json.h"
+#include "core/py_json.h"
 #include "report/yaml_scalar.h"
 
 namespace tune {

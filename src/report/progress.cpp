@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <numeric>
 
-#include "report/py_json.h"
+#include "core/py_json.h"
 
 namespace tune {
 namespace {

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "core/error.h"
-#include "report/py_json.h"
+#include "core/py_json.h"
 
 namespace tune {
 namespace {

@@ -9,7 +9,7 @@
 #include <system_error>
 
 #include "core/error.h"
-#include "report/py_json.h"
+#include "core/py_json.h"
 
 namespace tune {
 namespace {

@@ -16,7 +16,7 @@
 #include "report/model_card.h"
 #include "report/plot_loss.h"
 #include "report/progress.h"
-#include "report/py_json.h"
+#include "core/py_json.h"
 #include "report/trainer_log.h"
 #include "report/trainer_state.h"
 #include "train/checkpoint.h"

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "report/py_json.h"
+#include "core/py_json.h"
 #include "report/yaml_scalar.h"
 
 namespace tune {

@@ -10,6 +10,8 @@ namespace tune {
 // Python repr(float): shortest round-trip digits; fixed notation for 1e-4 <= |x| < 1e16 (always with a fraction,
 // "1.0"), otherwise "1e-06" / "1.5e+16"; "nan", "inf", "-inf".
 std::string py_float_repr(double x);
+// The same for a float32 value: its own shortest round-trip digits (0.05f -> "0.05"), as PEFT writes a config float.
+std::string py_float_repr(float x);
 
 // Python round(x, ndigits): the double nearest to x correctly rounded (ties to even) at ndigits decimals.
 double py_round(double x, int ndigits);

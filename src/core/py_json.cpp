@@ -1,5 +1,5 @@
 // Python float repr / round and json.dumps / json.loads / str() equivalents over nlohmann::ordered_json.
-#include "report/py_json.h"
+#include "core/py_json.h"
 
 #include <algorithm>
 #include <charconv>
@@ -221,13 +221,10 @@ std::string py_str_repr(std::string_view s) {
 
 }  // namespace
 
-std::string py_float_repr(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  if (x == 0.0) return std::signbit(x) ? "-0.0" : "0.0";
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);  // "-1.5e-05"
-  const std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));
+namespace {
+
+// Python's repr layout for the shortest round-trip digits in `sci` (std::to_chars scientific form, "-1.5e-05").
+std::string repr_from_scientific(std::string_view sci) {
   const size_t e_pos = sci.find('e');
   const bool negative = sci[0] == '-';
   std::string digits;
@@ -254,6 +251,21 @@ std::string py_float_repr(double x) {
   }
   return negative ? "-" + out : out;
 }
+
+template <class F>
+std::string float_repr(F x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  if (x == 0) return std::signbit(x) ? "-0.0" : "0.0";
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+  return repr_from_scientific(std::string_view(buf, static_cast<size_t>(res.ptr - buf)));
+}
+
+}  // namespace
+
+std::string py_float_repr(double x) { return float_repr(x); }
+std::string py_float_repr(float x) { return float_repr(x); }
 
 double py_round(double x, int ndigits) {
   if (!std::isfinite(x)) return x;
