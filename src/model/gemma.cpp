@@ -18,6 +18,13 @@ uint64_t site_seed(uint64_t seed, int layer, int site) {
 }
 constexpr int kValueHeadSite = 15;
 
+// Gives t the shape s, reusing its storage: no reallocation unless it grows, and no zero-fill of the elements it
+// already has (callers overwrite them, or zero() what they accumulate into).
+void reuse(Tensor& t, Shape s) {
+  t.data.resize(static_cast<size_t>(shape_numel(s)));
+  t.shape = std::move(s);
+}
+
 void add_into(float* dst, const float* src, int64_t n) {
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
@@ -54,13 +61,16 @@ void GemmaModel::forward(const Batch& batch, const ForwardOptions& opts) {
   opts_ = opts;
   const int N = batch.tokens(), H = cfg_.hidden_size, L = cfg_.num_layers;
 
-  rope_cos_.resize(static_cast<size_t>(batch.T) * cfg_.head_dim / 2);
-  rope_sin_.resize(rope_cos_.size());
-  cpu::rope_tables(rope_cos_.data(), rope_sin_.data(), batch.T, cfg_.head_dim, cfg_.rope_theta);
+  if (rope_T_ != batch.T) {
+    rope_cos_.resize(static_cast<size_t>(batch.T) * cfg_.head_dim / 2);
+    rope_sin_.resize(rope_cos_.size());
+    cpu::rope_tables(rope_cos_.data(), rope_sin_.data(), batch.T, cfg_.head_dim, cfg_.rope_theta);
+    rope_T_ = batch.T;
+  }
 
   acts_.resize(static_cast<size_t>(L));
-  for (auto& a : acts_) a.x = Tensor({N, H});
-  x_final_ = Tensor({N, H});
+  for (auto& a : acts_) reuse(a.x, {N, H});
+  reuse(x_final_, {N, H});
   // Gemma scales token embeddings by sqrt(H), as an fp32 scalar in the fp32 path (not the tied LM head).
   const float embed_scale = static_cast<float>(std::sqrt(static_cast<double>(H)));
   cpu::embedding_forward(acts_[0].x.ptr(), batch.input_ids.data(), w_.embed.ptr(), N, H, cfg_.vocab_size,
@@ -69,10 +79,11 @@ void GemmaModel::forward(const Batch& batch, const ForwardOptions& opts) {
     float* out = l + 1 < L ? acts_[l + 1].x.ptr() : x_final_.ptr();
     layer_forward(l, acts_[l].x.ptr(), out, opts);
   }
-  final_ = Tensor({N, H});
+  reuse(final_, {N, H});
   rstd_final_.resize(static_cast<size_t>(N));
   cpu::rmsnorm_forward(final_.ptr(), rstd_final_.data(), x_final_.ptr(), w_.final_norm.ptr(), N, H, cfg_.rms_norm_eps);
-  d_final_ = Tensor({N, H});
+  reuse(d_final_, {N, H});
+  d_final_.zero();
   values_ = Tensor();
 }
 
@@ -84,37 +95,37 @@ void GemmaModel::layer_forward(int l, const float* x_in, float* x_out, const For
   const float p = opts.training ? lora_dropout_ : 0.0f;
   auto linear = [&](float* y, const float* x, const Tensor& W, Proj proj) {
     lora_linear_forward(y, x, W, lora(l, proj), N, p, site_seed(opts.dropout_seed, l, static_cast<int>(proj)),
-                        &a.lora[static_cast<int>(proj)]);
+                        &a.lora[static_cast<int>(proj)], lora_scratch_);
   };
 
   // Attention block: h1 = x + o_proj(attention(rope(q), rope(k), v)) on input_layernorm(x).
-  a.ln1 = Tensor({N, H});
+  reuse(a.ln1, {N, H});
   a.rstd1.resize(static_cast<size_t>(N));
   cpu::rmsnorm_forward(a.ln1.ptr(), a.rstd1.data(), x_in, lw.input_norm.ptr(), N, H, cfg_.rms_norm_eps);
-  a.q = Tensor({N, cfg_.q_dim()});
-  a.k = Tensor({N, cfg_.kv_dim()});
-  a.v = Tensor({N, cfg_.kv_dim()});
+  reuse(a.q, {N, cfg_.q_dim()});
+  reuse(a.k, {N, cfg_.kv_dim()});
+  reuse(a.v, {N, cfg_.kv_dim()});
   linear(a.q.ptr(), a.ln1.ptr(), lw.q, Proj::Q);
   linear(a.k.ptr(), a.ln1.ptr(), lw.k, Proj::K);
   linear(a.v.ptr(), a.ln1.ptr(), lw.v, Proj::V);
   cpu::rope_forward(a.q.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nq, D);
   cpu::rope_forward(a.k.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nkv, D);
-  a.attn = Tensor({N, cfg_.q_dim()});
-  a.probs = Tensor({B, Nq, T, T});
+  reuse(a.attn, {N, cfg_.q_dim()});
+  reuse(a.probs, {B, Nq, T, T});
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
   cpu::attention_forward(a.attn.ptr(), a.probs.ptr(), a.q.ptr(), a.k.ptr(), a.v.ptr(), batch_.attention_mask.data(),
                          B, T, Nq, Nkv, D, scale);
-  a.h1 = Tensor({N, H});
+  reuse(a.h1, {N, H});
   linear(a.h1.ptr(), a.attn.ptr(), lw.o, Proj::O);
   add_into(a.h1.ptr(), x_in, static_cast<int64_t>(N) * H);
 
   // MLP block: out = h1 + down(gelu(gate(ln2)) * up(ln2)) on post_attention_layernorm(h1).
-  a.ln2 = Tensor({N, H});
+  reuse(a.ln2, {N, H});
   a.rstd2.resize(static_cast<size_t>(N));
   cpu::rmsnorm_forward(a.ln2.ptr(), a.rstd2.data(), a.h1.ptr(), lw.post_attn_norm.ptr(), N, H, cfg_.rms_norm_eps);
-  a.gate = Tensor({N, I});
-  a.up = Tensor({N, I});
-  a.act = Tensor({N, I});
+  reuse(a.gate, {N, I});
+  reuse(a.up, {N, I});
+  reuse(a.act, {N, I});
   linear(a.gate.ptr(), a.ln2.ptr(), lw.gate, Proj::Gate);
   linear(a.up.ptr(), a.ln2.ptr(), lw.up, Proj::Up);
   cpu::geglu_forward(a.act.ptr(), a.gate.ptr(), a.up.ptr(), static_cast<int64_t>(N) * I, cfg_.activation);
@@ -125,32 +136,31 @@ void GemmaModel::layer_forward(int l, const float* x_in, float* x_out, const For
 LmLossResult GemmaModel::lm_head_loss(float grad_scale, Tensor* logits) {
   TUNE_CHECK(!batch_.labels.empty(), "the LM loss needs labels, but the batch has none");
   const int B = batch_.B, T = batch_.T, H = cfg_.hidden_size, V = cfg_.vocab_size;
-  if (logits) *logits = Tensor({B, T, V});
+  if (logits) reuse(*logits, {B, T, V});
   LmLossResult r;
   r.loss_sum = cpu::lm_head_cross_entropy(grad_scale != 0.0f ? d_final_.ptr() : nullptr,
                                           logits ? logits->ptr() : nullptr, final_.ptr(), w_.embed.ptr(),
-                                          batch_.labels.data(), B, T, H, V, grad_scale, &r.n_valid);
+                                          batch_.labels.data(), B, T, H, V, grad_scale, &r.n_valid,
+                                          &lm_head_scratch_);
   return r;
 }
 
 const Tensor& GemmaModel::values() {
   TUNE_CHECK(head_ != nullptr, "values() needs a value head, but the model was built without one");
   const int N = batch_.tokens(), H = cfg_.hidden_size;
+  const int64_t n = static_cast<int64_t>(N) * H;
   const float p = opts_.training ? opts_.value_head_dropout : 0.0f;
   head_keep_.clear();
-  std::vector<float> dropped;
-  const float* x = final_.ptr();
   if (p > 0.0f) {
-    head_keep_.resize(static_cast<size_t>(N) * H);
-    cpu::dropout_mask(head_keep_.data(), static_cast<int64_t>(N) * H, p,
-                      site_seed(opts_.dropout_seed, cfg_.num_layers, kValueHeadSite), 0);
-    dropped.resize(head_keep_.size());
-    cpu::dropout_apply(dropped.data(), x, head_keep_.data(), static_cast<int64_t>(N) * H, p);
-    x = dropped.data();
+    head_keep_.resize(static_cast<size_t>(n));
+    cpu::dropout_mask(head_keep_.data(), n, p, site_seed(opts_.dropout_seed, cfg_.num_layers, kValueHeadSite), 0);
+    reuse(head_in_, {N, H});
+    cpu::dropout_apply(head_in_.ptr(), final_.ptr(), head_keep_.data(), n, p);
   }
+  const float* x = head_keep_.empty() ? final_.ptr() : head_in_.ptr();
   values_ = Tensor({batch_.B, batch_.T});
   cpu::linear_forward(values_.ptr(), x, head_->weight.ptr(), N, H, 1, 1.0f, false);  // [N, 1]
-  for (int n = 0; n < N; ++n) values_.data[n] += head_->bias.data[0];
+  for (int i = 0; i < N; ++i) values_.data[i] += head_->bias.data[0];
   return values_;
 }
 
@@ -161,71 +171,67 @@ void GemmaModel::values_backward(const Tensor& dvalues) {
   const int N = batch_.tokens(), H = cfg_.hidden_size;
   const int64_t n = static_cast<int64_t>(N) * H;
   const float p = opts_.value_head_dropout;
-  std::vector<float> x(final_.data);
-  if (!head_keep_.empty()) cpu::dropout_apply(x.data(), x.data(), head_keep_.data(), n, p);
-  cpu::linear_backward_weight(head_->dweight.ptr(), dvalues.ptr(), x.data(), N, H, 1, 1.0f);
+  const float* x = head_keep_.empty() ? final_.ptr() : head_in_.ptr();
+  cpu::linear_backward_weight(head_->dweight.ptr(), dvalues.ptr(), x, N, H, 1, 1.0f);
   double db = 0.0;
   for (int i = 0; i < N; ++i) db += dvalues.data[i];
   head_->dbias.data[0] += static_cast<float>(db);
-  std::vector<float> dx(static_cast<size_t>(n));  // [N, H]
-  cpu::linear_backward_input(dx.data(), dvalues.ptr(), head_->weight.ptr(), N, H, 1, 1.0f, false);
-  if (!head_keep_.empty()) cpu::dropout_apply(dx.data(), dx.data(), head_keep_.data(), n, p);
-  add_into(d_final_.ptr(), dx.data(), n);
+  reuse(d_head_, {N, H});
+  cpu::linear_backward_input(d_head_.ptr(), dvalues.ptr(), head_->weight.ptr(), N, H, 1, 1.0f, false);
+  if (!head_keep_.empty()) cpu::dropout_apply(d_head_.ptr(), d_head_.ptr(), head_keep_.data(), n, p);
+  add_into(d_final_.ptr(), d_head_.ptr(), n);
 }
 
 void GemmaModel::backward() {
   const int N = batch_.tokens(), H = cfg_.hidden_size, L = cfg_.num_layers;
-  Tensor d_cur({N, H}), d_prev({N, H});  // gradients w.r.t. the residual stream
-  cpu::rmsnorm_backward(d_cur.ptr(), d_final_.ptr(), x_final_.ptr(), w_.final_norm.ptr(), rstd_final_.data(), N, H);
-  for (int l = L - 1; l >= 0; --l) {
-    layer_backward(l, d_cur.ptr(), l > 0 ? d_prev.ptr() : nullptr);
-    std::swap(d_cur, d_prev);
-  }
+  reuse(d_resid_, {N, H});
+  d_resid_.zero();
+  cpu::rmsnorm_backward(d_resid_.ptr(), d_final_.ptr(), x_final_.ptr(), w_.final_norm.ptr(), rstd_final_.data(), N,
+                        H);
+  for (int l = L - 1; l >= 0; --l) layer_backward(l, d_resid_.ptr());
   d_final_.zero();
 }
 
-void GemmaModel::layer_backward(int l, const float* dx_out, float* dx_in) {
+void GemmaModel::layer_backward(int l, float* d_resid) {
   LayerActs& a = acts_[l];
   const LayerWeights& lw = w_.layers[l];
   const int B = batch_.B, T = batch_.T, N = B * T, H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int Nq = cfg_.num_heads, Nkv = cfg_.num_kv_heads, D = cfg_.head_dim;
-  const int64_t nH = static_cast<int64_t>(N) * H;
   const float p = opts_.training ? lora_dropout_ : 0.0f;
-  std::vector<float> scratch;
-  auto linear_back = [&](float* dx, const float* dy, const float* x, const Tensor& W, Proj proj) {
-    lora_linear_backward(dx, dy, x, W, lora_mut(l, proj), N, p, a.lora[static_cast<int>(proj)], scratch);
+  auto linear_back = [&](float* dx, bool accumulate, const float* dy, const float* x, const Tensor& W, Proj proj) {
+    lora_linear_backward(dx, accumulate, dy, x, W, lora_mut(l, proj), N, p, a.lora[static_cast<int>(proj)],
+                         lora_scratch_);
   };
+  reuse(d_act_, {N, I});
+  reuse(d_gate_, {N, I});
+  reuse(d_up_, {N, I});
+  reuse(d_ln_, {N, H});
+  reuse(d_attn_, {N, cfg_.q_dim()});
+  reuse(dq_, {N, cfg_.q_dim()});
+  reuse(dk_, {N, cfg_.kv_dim()});
+  reuse(dv_, {N, cfg_.kv_dim()});
 
-  // MLP block. d_h1 starts as the residual gradient and collects the norm path.
-  Tensor d_h1({N, H});
-  std::copy(dx_out, dx_out + nH, d_h1.ptr());
-  Tensor d_act({N, I}), d_gate({N, I}), d_up({N, I}), d_ln2({N, H});
-  linear_back(d_act.ptr(), dx_out, a.act.ptr(), lw.down, Proj::Down);
-  cpu::geglu_backward(d_gate.ptr(), d_up.ptr(), d_act.ptr(), a.gate.ptr(), a.up.ptr(), static_cast<int64_t>(N) * I,
+  // MLP block: d_resid becomes d(h1) = d(out) + the norm path.
+  linear_back(d_act_.ptr(), false, d_resid, a.act.ptr(), lw.down, Proj::Down);
+  cpu::geglu_backward(d_gate_.ptr(), d_up_.ptr(), d_act_.ptr(), a.gate.ptr(), a.up.ptr(), static_cast<int64_t>(N) * I,
                       cfg_.activation);
-  linear_back(d_ln2.ptr(), d_gate.ptr(), a.ln2.ptr(), lw.gate, Proj::Gate);
-  linear_back(d_ln2.ptr(), d_up.ptr(), a.ln2.ptr(), lw.up, Proj::Up);
-  cpu::rmsnorm_backward(d_h1.ptr(), d_ln2.ptr(), a.h1.ptr(), lw.post_attn_norm.ptr(), a.rstd2.data(), N, H);
+  linear_back(d_ln_.ptr(), false, d_gate_.ptr(), a.ln2.ptr(), lw.gate, Proj::Gate);
+  linear_back(d_ln_.ptr(), true, d_up_.ptr(), a.ln2.ptr(), lw.up, Proj::Up);
+  cpu::rmsnorm_backward(d_resid, d_ln_.ptr(), a.h1.ptr(), lw.post_attn_norm.ptr(), a.rstd2.data(), N, H);
 
-  // Attention block.
-  Tensor d_attn({N, cfg_.q_dim()});
-  linear_back(d_attn.ptr(), d_h1.ptr(), a.attn.ptr(), lw.o, Proj::O);
-  Tensor dq({N, cfg_.q_dim()}), dk({N, cfg_.kv_dim()}), dv({N, cfg_.kv_dim()});
+  // Attention block: d_resid becomes d(x) = d(h1) + the norm path.
+  linear_back(d_attn_.ptr(), false, d_resid, a.attn.ptr(), lw.o, Proj::O);
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  cpu::attention_backward(dq.ptr(), dk.ptr(), dv.ptr(), d_attn.ptr(), a.probs.ptr(), a.q.ptr(), a.k.ptr(), a.v.ptr(),
-                          B, T, Nq, Nkv, D, scale);
-  cpu::rope_backward(dq.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nq, D);
-  cpu::rope_backward(dk.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nkv, D);
+  cpu::attention_backward(dq_.ptr(), dk_.ptr(), dv_.ptr(), d_attn_.ptr(), a.probs.ptr(), a.q.ptr(), a.k.ptr(),
+                          a.v.ptr(), B, T, Nq, Nkv, D, scale, &d_scores_);
+  cpu::rope_backward(dq_.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nq, D);
+  cpu::rope_backward(dk_.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nkv, D);
   // The first layer's input is the frozen embedding: only the LoRA gradients of q/k/v are needed there.
-  Tensor d_ln1;
-  if (dx_in) d_ln1 = Tensor({N, H});
-  float* d_ln1_ptr = dx_in ? d_ln1.ptr() : nullptr;
-  linear_back(d_ln1_ptr, dq.ptr(), a.ln1.ptr(), lw.q, Proj::Q);
-  linear_back(d_ln1_ptr, dk.ptr(), a.ln1.ptr(), lw.k, Proj::K);
-  linear_back(d_ln1_ptr, dv.ptr(), a.ln1.ptr(), lw.v, Proj::V);
-  if (!dx_in) return;
-  std::copy(d_h1.ptr(), d_h1.ptr() + nH, dx_in);
-  cpu::rmsnorm_backward(dx_in, d_ln1.ptr(), a.x.ptr(), lw.input_norm.ptr(), a.rstd1.data(), N, H);
+  float* d_ln1 = l > 0 ? d_ln_.ptr() : nullptr;
+  linear_back(d_ln1, false, dq_.ptr(), a.ln1.ptr(), lw.q, Proj::Q);
+  linear_back(d_ln1, true, dk_.ptr(), a.ln1.ptr(), lw.k, Proj::K);
+  linear_back(d_ln1, true, dv_.ptr(), a.ln1.ptr(), lw.v, Proj::V);
+  if (l > 0) cpu::rmsnorm_backward(d_resid, d_ln1, a.x.ptr(), lw.input_norm.ptr(), a.rstd1.data(), N, H);
 }
 
 }  // namespace tune

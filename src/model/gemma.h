@@ -1,11 +1,14 @@
 // GemmaModel: the Gemma-1 decoder with LoRA on the CPU in fp32 — forward that keeps activations, hand-written
 // backward that produces LoRA and value-head gradients only (frozen weights get input gradients, never weight ones).
+// Activation and gradient buffers live as long as the model and are reused by every call of the same or a smaller
+// batch shape: no per-step allocation, and only the buffers that are accumulated into get zeroed.
 #pragma once
 #include <array>
 #include <cstdint>
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/cpu/ops.h"
 #include "model/batch.h"
 #include "model/lora.h"
 #include "model/lora_linear.h"
@@ -67,9 +70,9 @@ class GemmaModel {
   const LoraModule* lora(int layer, Proj p) const;
   LoraModule* lora_mut(int layer, Proj p);
   void layer_forward(int l, const float* x_in, float* x_out, const ForwardOptions& opts);
-  // dx_out: gradient w.r.t. the layer output [N, H]; writes the gradient w.r.t. the layer input into dx_in
-  // (nullptr for the first layer, whose input needs none).
-  void layer_backward(int l, const float* dx_out, float* dx_in);
+  // d_resid [N, H] holds the gradient w.r.t. the layer output on entry and w.r.t. the layer input on return (left
+  // unfinished for the first layer, whose input, the frozen embedding, needs none).
+  void layer_backward(int l, float* d_resid);
 
   const ModelConfig& cfg_;
   const ModelWeights& w_;
@@ -87,7 +90,20 @@ class GemmaModel {
   Tensor d_final_;                 // [N, H]  accumulated gradient w.r.t. final_
   Tensor values_;                  // [B, T]
   std::vector<uint8_t> head_keep_; // [N, H] value-head dropout keep-mask (empty when off)
+  Tensor head_in_;                 // [N, H] value-head input dropout(final_), when dropout is on
+  int rope_T_ = 0;                          // sequence length the RoPE tables were built for
   std::vector<float> rope_cos_, rope_sin_;  // [T, D/2]
+  cpu::LmHeadScratch lm_head_scratch_;
+
+  // Backward scratch (every buffer is fully overwritten before it is read, except d_resid_).
+  Tensor d_resid_;                // [N, H]  gradient w.r.t. the residual stream
+  Tensor d_act_, d_gate_, d_up_;  // [N, I]
+  Tensor d_ln_;                   // [N, H]  gradient w.r.t. ln2, then ln1
+  Tensor d_attn_, dq_;            // [N, Nq*D]
+  Tensor dk_, dv_;                // [N, Nkv*D]
+  Tensor d_head_;                 // [N, H]  value-head input gradient
+  std::vector<float> d_scores_;   // [T, T]  attention score gradient of one head
+  LoraScratch lora_scratch_;
 };
 
 }  // namespace tune

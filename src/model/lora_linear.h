@@ -14,13 +14,23 @@ struct LoraLinearCache {
   std::vector<uint8_t> keep;  // [N, in] dropout keep-mask; empty when dropout is off
 };
 
+// Working buffers of the LoRA branch, reused across calls and projections (grown on demand, never zero-filled).
+struct LoraScratch {
+  std::vector<float> xd;   // [N, in]  dropout(x), when dropout is on
+  std::vector<float> bt;   // [r, out] Bᵀ
+  std::vector<float> dbt;  // [r, out] gradient w.r.t. Bᵀ
+  std::vector<float> du;   // [N, r]   gradient w.r.t. u
+  std::vector<float> dxd;  // [N, in]  gradient w.r.t. dropout(x), when dropout is on
+};
+
 // y[N,out] = x[N,in]·Wᵀ (+ LoRA when lora != nullptr). dropout_p applies to the LoRA input only (training).
 void lora_linear_forward(float* y, const float* x, const Tensor& W, const LoraModule* lora, int N, float dropout_p,
-                         uint64_t dropout_seed, LoraLinearCache* cache);
+                         uint64_t dropout_seed, LoraLinearCache* cache, LoraScratch& scratch);
 
-// Given dy[N,out]: dx[N,in] += d/dx (skipped when dx == nullptr), lora->dA, lora->dB += their gradients.
-// `scratch` is reused across calls to hold dropout(x) when dropout is on.
-void lora_linear_backward(float* dx, const float* dy, const float* x, const Tensor& W, LoraModule* lora, int N,
-                          float dropout_p, const LoraLinearCache& cache, std::vector<float>& scratch);
+// Given dy[N,out]: dx[N,in] (= or += when accumulate_dx) d/dx, skipped when dx == nullptr; lora->dA, lora->dB +=
+// their gradients.
+void lora_linear_backward(float* dx, bool accumulate_dx, const float* dy, const float* x, const Tensor& W,
+                          LoraModule* lora, int N, float dropout_p, const LoraLinearCache& cache,
+                          LoraScratch& scratch);
 
 }  // namespace tune

@@ -66,6 +66,27 @@ INSTANTIATE_TEST_SUITE_P(Sizes, AttentionParity,
                                            AttnSize{4, 9, 3, 3, 5},      // MHA, odd D, a mask with holes
                                            AttnSize{2, 33, 8, 2, 16}));  // GQA groups of 4
 
+// A caller-kept dS scratch, reused across calls of different lengths, gives bit-identical gradients to a fresh one.
+TEST(AttentionScratch, ReuseAcrossLengthsMatchesFreshBuffers) {
+  std::vector<float> ds_scratch;
+  for (const AttnSize& c : {AttnSize{2, 33, 8, 2, 16}, AttnSize{3, 5, 4, 1, 4}, AttnSize{2, 33, 8, 2, 16}}) {
+    const size_t nq = size_t(c.B) * c.T * c.Nq * c.D, nkv = size_t(c.B) * c.T * c.Nkv * c.D;
+    const auto q = random_vec(nq, 51), k = random_vec(nkv, 52), v = random_vec(nkv, 53), dout = random_vec(nq, 54);
+    const auto mask = make_mask(c.B, c.T);
+    std::vector<float> out(nq), probs(size_t(c.B) * c.Nq * c.T * c.T);
+    cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), c.B, c.T, c.Nq, c.Nkv,
+                           c.D, 0.5f);
+    std::vector<float> dq(nq), dk(nkv), dv(nkv), dq2(nq), dk2(nkv), dv2(nkv);
+    cpu::attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), probs.data(), q.data(), k.data(), v.data(),
+                            c.B, c.T, c.Nq, c.Nkv, c.D, 0.5f);
+    cpu::attention_backward(dq2.data(), dk2.data(), dv2.data(), dout.data(), probs.data(), q.data(), k.data(),
+                            v.data(), c.B, c.T, c.Nq, c.Nkv, c.D, 0.5f, &ds_scratch);
+    EXPECT_EQ(dq, dq2) << "T = " << c.T;
+    EXPECT_EQ(dk, dk2) << "T = " << c.T;
+    EXPECT_EQ(dv, dv2) << "T = " << c.T;
+  }
+}
+
 TEST(AttentionGrad, ReferenceBackwardMatchesFiniteDifferences) {
   const int B = 3, T = 4, Nq = 4, Nkv = 2, D = 3;
   const double scale = 0.6;

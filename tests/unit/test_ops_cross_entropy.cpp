@@ -62,8 +62,27 @@ TEST_P(CrossEntropyParity, MatchesFullLogitsReference) {
 
 INSTANTIATE_TEST_SUITE_P(Sizes, CrossEntropyParity,
                          ::testing::Values(CeSize{1, 2, 1, 2}, CeSize{3, 6, 16, 37},
-                                           CeSize{2, 150, 8, 50},  // > 128 targets: several chunks
+                                           CeSize{3, 400, 8, 50},  // ~640 targets > 512: several chunks
                                            CeSize{3, 97, 5, 301}));
+
+// A caller-kept scratch, reused across calls of different sizes, gives bit-identical results to a fresh one.
+TEST(CrossEntropyScratch, ReuseAcrossShapesMatchesFreshBuffers) {
+  cpu::LmHeadScratch scratch;
+  for (const CeSize& c : {CeSize{3, 400, 8, 50}, CeSize{2, 5, 8, 50}, CeSize{1, 30, 4, 90}, CeSize{3, 400, 8, 50}}) {
+    const size_t nh = size_t(c.B) * c.T * c.H;
+    const auto h = random_vec(nh, 31, -2.0, 2.0), E = random_vec(size_t(c.V) * c.H, 32);
+    const auto labels = make_labels(c.B, c.T, c.V, 33);
+    std::vector<float> dh_fresh(nh, 0.5f), dh_reused(nh, 0.5f);
+    int64_t n_fresh = -1, n_reused = -2;
+    const double fresh = cpu::lm_head_cross_entropy(dh_fresh.data(), nullptr, h.data(), E.data(), labels.data(), c.B,
+                                                    c.T, c.H, c.V, 0.25f, &n_fresh);
+    const double reused = cpu::lm_head_cross_entropy(dh_reused.data(), nullptr, h.data(), E.data(), labels.data(),
+                                                     c.B, c.T, c.H, c.V, 0.25f, &n_reused, &scratch);
+    EXPECT_EQ(fresh, reused) << c.B << "x" << c.T;
+    EXPECT_EQ(n_fresh, n_reused);
+    EXPECT_EQ(dh_fresh, dh_reused);
+  }
+}
 
 TEST(CrossEntropyGrad, ReferenceDhMatchesFiniteDifferences) {
   const int B = 2, T = 4, H = 5, V = 7;

@@ -1,4 +1,4 @@
-// CPU causal + key-padding masked GQA attention: per-(b, head) sgemm for Q.K^T and P.V, masked fp32 softmax rows
+// CPU causal + key-padding masked GQA attention: per-(b, head) sgemm for Q.K^T and P.V, masked fp32 SIMD softmax rows
 // threaded with OpenMP (BLAS is only called outside parallel regions; OpenBLAS threads itself).
 #include <cblas.h>
 
@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace tune::cpu {
 
@@ -18,15 +19,16 @@ namespace {
 // an all-zero row when no key is allowed.
 void masked_softmax_row(float* s, const uint8_t* key_mask, int i, int T) {
   float mx = -INFINITY;
-  for (int j = 0; j <= i; ++j)
-    if (key_mask[j]) mx = std::max(mx, s[j]);
+#pragma omp simd reduction(max : mx)
+  for (int j = 0; j <= i; ++j) mx = key_mask[j] && s[j] > mx ? s[j] : mx;
   if (mx == -INFINITY) {
     std::fill_n(s, T, 0.0f);
     return;
   }
   float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
   for (int j = 0; j <= i; ++j) {
-    s[j] = key_mask[j] ? std::exp(s[j] - mx) : 0.0f;
+    s[j] = key_mask[j] ? vec::exp(s[j] - mx) : 0.0f;
     sum += s[j];
   }
 #pragma omp simd
@@ -70,7 +72,8 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
 }
 
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* probs, const float* q,
-                        const float* k, const float* v, int B, int T, int Nq, int Nkv, int D, float scale) {
+                        const float* k, const float* v, int B, int T, int Nq, int Nkv, int D, float scale,
+                        std::vector<float>* ds_scratch) {
   check_heads(Nq, Nkv);
   const int64_t kv_numel = int64_t(B) * T * Nkv * D;
   std::fill_n(dk, kv_numel, 0.0f);
@@ -79,7 +82,9 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   const int group = Nq / Nkv;
   const int ldq = Nq * D, ldk = Nkv * D;
   const int64_t TT = int64_t(T) * T;
-  std::vector<float> ds(TT);  // [T, T] dP, then dS, of one (b, head)
+  std::vector<float> local;
+  std::vector<float>& ds = ds_scratch ? *ds_scratch : local;  // [T, T] dP, then dS, of one (b, head)
+  ds.resize(size_t(TT));
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < Nq; ++h) {
       const int64_t q_off = int64_t(b) * T * ldq + int64_t(h) * D;

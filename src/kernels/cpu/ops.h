@@ -3,6 +3,7 @@
 // "=" means the output is overwritten, "+=" that it is accumulated into.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "model/model_config.h"
 
@@ -16,6 +17,12 @@ void linear_backward_input(float* dx, const float* dy, const float* w, int N, in
                            bool accumulate);
 // dW[out,in] += alpha * dy[N,out]^T . x[N,in]
 void linear_backward_weight(float* dw, const float* dy, const float* x, int N, int in, int out, float alpha);
+
+// ---- low-rank matmuls (the LoRA branch: a thin factor with r rows, r small) ----
+// u[N,r] = alpha * x[N,K] . a[r,K]^T
+void lowrank_down(float* u, const float* x, const float* a, int N, int K, int r, float alpha);
+// g[r,K] += alpha * u[N,r]^T . x[N,K]
+void lowrank_outer_add(float* g, const float* u, const float* x, int N, int r, int K, float alpha);
 
 // ---- embedding ----
 // out[N,H] = table[ids[n], :] * scale. ids outside [0, V) are an error (throws tune::Error).
@@ -40,9 +47,11 @@ void rope_backward(float* dx, const float* cos_t, const float* sin_t, int B, int
 // Allowed(i, j) = j <= i && mask[b, j]; a query row with no allowed key gets zero output.
 void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v,
                        const uint8_t* mask, int B, int T, int Nq, int Nkv, int D, float scale);
-// dq[B,T,Nq,D] =, dk/dv[B,T,Nkv,D] = given dout[B,T,Nq,D] and the saved probs.
+// dq[B,T,Nq,D] =, dk/dv[B,T,Nkv,D] = given dout[B,T,Nq,D] and the saved probs. ds_scratch: a reused [T, T]
+// buffer (a local one when nullptr).
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* probs, const float* q,
-                        const float* k, const float* v, int B, int T, int Nq, int Nkv, int D, float scale);
+                        const float* k, const float* v, int B, int T, int Nq, int Nkv, int D, float scale,
+                        std::vector<float>* ds_scratch = nullptr);
 
 // ---- GeGLU: h = act(gate) * up ----
 void geglu_forward(float* h, const float* gate, const float* up, int64_t n, Activation act);
@@ -55,11 +64,20 @@ void dropout_mask(uint8_t* mask, int64_t n, float p, uint64_t seed, uint64_t off
 void dropout_apply(float* y, const float* x, const uint8_t* mask, int64_t n, float p);
 
 // ---- tied LM head + causal-LM cross-entropy, chunked over tokens so [N, V] logits never exist at once ----
+// Working buffers of lm_head_cross_entropy that a caller may keep across calls (grown on demand, never zero-filled).
+struct LmHeadScratch {
+  std::vector<int64_t> rows;         // [n] flat position b*T + t of each valid target
+  std::vector<int32_t> targets;      // [n] its label
+  std::vector<double> losses;        // [n] its loss
+  std::vector<float> h, logits, dh;  // [R, H], [R, V], [R, H] of one chunk of R targets
+};
 // h[B,T,H] (final-normed), E[V,H]. Target of position t is labels[b, t+1]; -100 is ignored; the last position has no
 // target. Returns the summed loss over valid targets and writes their count to *n_valid.
 // When dh != nullptr: dh[B,T,H] += grad_scale * d(sum loss)/dh.
 // When logits != nullptr: logits[B,T,V] = h . E^T (for tests and evaluation).
+// scratch: reused buffers (a local set when nullptr).
 double lm_head_cross_entropy(float* dh, float* logits, const float* h, const float* E, const int32_t* labels, int B,
-                             int T, int H, int V, float grad_scale, int64_t* n_valid);
+                             int T, int H, int V, float grad_scale, int64_t* n_valid,
+                             LmHeadScratch* scratch = nullptr);
 
 }  // namespace tune::cpu

@@ -8,5 +8,6 @@
 #include "kernels/reference/embedding_ref.h"
 #include "kernels/reference/geglu_ref.h"
 #include "kernels/reference/linear_ref.h"
+#include "kernels/reference/lowrank_ref.h"
 #include "kernels/reference/rmsnorm_ref.h"
 #include "kernels/reference/rope_ref.h"
