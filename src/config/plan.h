@@ -86,12 +86,33 @@ struct Plan {
   std::optional<int> eval_steps;     // resolved to logging_steps when eval_strategy is steps and it is unset
   bool compute_accuracy = false;     // SFT token accuracy (RM always reports pair accuracy)
 
+  // ---- generation (LF GeneratingArguments: tune chat, tune serve, sft do_predict) ----
+  bool do_sample = true;             // false = greedy
+  double temperature = 0.95;
+  double top_p = 0.7;
+  int top_k = 50;                    // 0 = no top-k filter
+  int num_beams = 1;                 // only 1 (no beam search)
+  int max_new_tokens = 1024;
+  double repetition_penalty = 1.0;   // HF's: logits of seen tokens / p if > 0 else * p
+  std::string default_system;        // empty = the template's own default system prompt
+  bool skip_special_tokens = true;   // when decoding generated text
+  std::string infer_backend = "huggingface";  // huggingface|vllm|sglang accepted; tune.cpp always runs its own engine
+
+  // ---- export (tune export) ----
+  std::string export_dir;              // required by tune export
+  int export_size = 5;                 // GB per safetensors shard (HEAD default; v0.5.2: 1)
+  bool export_legacy_format = false;   // true (.bin files) is rejected: tune.cpp writes safetensors only
+  std::string export_device = "cpu";   // cpu|auto; kept, merging always runs on the CPU
+  std::optional<int> export_quantization_bit;  // any value is rejected (no GPTQ); always unset in a valid plan
+
   // ---- tune.cpp's own keys (LLaMA-Factory has none) ----
   std::string rm_loss = "per_token";  // per_token (seed-era trlx loss) | last_token (LF >= 0.8.3)
   double value_head_dropout = 0.1;    // TRL ValueHead's dropout while training (0 for deterministic comparisons)
   std::string device = "auto";        // cpu|cuda|auto
   bool exact_gelu = false;            // erf GELU (what HF 4.38 ran) instead of the tanh approximation
   int threads = 0;                    // 0 = all cores
+  bool infer_merge_adapters = true;   // chat/score/serve: merge every adapter into the base (LF); false keeps the last
+                                      // one as a separate LoRA branch
 
   bool operator==(const Plan&) const = default;
 };

@@ -155,13 +155,18 @@ void set_flash_attn(Plan& p, const ConfigValue& v) {
   p.flash_attn = w;
 }
 
-void set_quantization_bit(Plan& p, const ConfigValue& v) {
-  if (v.is_null) {
-    p.quantization_bit.reset();
-    return;
-  }
-  fail(v.source, ": quantization_bit '", v.text(), "'", v.where,
-       " is not supported: tune.cpp has no quantized (QLoRA) training; remove the key or set it to null");
+// null -> unset; any number is rejected with `why` (tune.cpp has no quantization).
+KeyDef unsupported_quantization_key(std::string name, KeyGroup g, std::optional<int> Plan::*f, std::string why) {
+  return {name, g,
+          [f, name, why](Plan& p, const ConfigValue& v) {
+            if (v.is_null) {
+              (p.*f).reset();
+              return;
+            }
+            fail(v.source, ": ", name, " '", v.text(), "'", v.where, " is not supported: ", why,
+                 "; remove the key or set it to null");
+          },
+          [f](const Plan& p) { return show_optional(p.*f); }};
 }
 
 std::vector<KeyDef> make_keys() {
@@ -174,8 +179,8 @@ std::vector<KeyDef> make_keys() {
   k.push_back(bool_key("use_fast_tokenizer", G::Model, &Plan::use_fast_tokenizer));
   k.push_back(bool_key("trust_remote_code", G::Model, &Plan::trust_remote_code));
   k.push_back({"flash_attn", G::Model, set_flash_attn, [](const Plan& p) { return yaml_text(p.flash_attn); }});
-  k.push_back({"quantization_bit", G::Model, set_quantization_bit,
-               [](const Plan& p) { return show_optional(p.quantization_bit); }});
+  k.push_back(unsupported_quantization_key("quantization_bit", G::Model, &Plan::quantization_bit,
+                                           "tune.cpp has no quantized (QLoRA) training"));
   k.push_back(bool_key("disable_gradient_checkpointing", G::Model, &Plan::disable_gradient_checkpointing));
   // method
   k.push_back(word_key("stage", G::Method, &Plan::stage, {"pt", "sft", "rm"}, {"dpo", "ppo", "kto", "orpo", "simpo"},
@@ -255,6 +260,40 @@ std::vector<KeyDef> make_keys() {
   k.push_back(word_key("eval_strategy", G::Eval, &Plan::eval_strategy, {"no", "steps", "epoch"}));
   k.push_back(optional_int_key("eval_steps", G::Eval, &Plan::eval_steps, 1, positive));
   k.push_back(bool_key("compute_accuracy", G::Eval, &Plan::compute_accuracy));
+  // generate
+  k.push_back(bool_key("do_sample", G::Generate, &Plan::do_sample));
+  k.push_back(double_key("temperature", G::Generate, &Plan::temperature, 0.0, 1e30, false, "a non-negative number"));
+  k.push_back(double_key("top_p", G::Generate, &Plan::top_p, 0.0, 1.0, false, "a number in (0, 1]"));
+  k.push_back(int_key("top_k", G::Generate, &Plan::top_k, 0, "a non-negative integer (0 = no top-k filter)"));
+  k.push_back({"num_beams", G::Generate,
+               [](Plan& p, const ConfigValue& v) {
+                 const int64_t x = int_in(v, 1, INT_MAX, "a positive integer");
+                 if (x != 1)
+                   fail(v.source, ": num_beams ", x, v.where,
+                        " is not supported: tune.cpp has no beam search; use num_beams: 1 (sampling or greedy)");
+                 p.num_beams = 1;
+               },
+               [](const Plan& p) { return std::to_string(p.num_beams); }});
+  k.push_back(int_key("max_new_tokens", G::Generate, &Plan::max_new_tokens, 1, positive));
+  k.push_back(double_key("repetition_penalty", G::Generate, &Plan::repetition_penalty, 0.0, 1e30, false,
+                         "a positive number (1.0 = no penalty)"));
+  k.push_back(text_key("default_system", G::Generate, &Plan::default_system));
+  k.push_back(bool_key("skip_special_tokens", G::Generate, &Plan::skip_special_tokens));
+  k.push_back(word_key("infer_backend", G::Generate, &Plan::infer_backend, {"huggingface", "vllm", "sglang"}));
+  // export
+  k.push_back(text_key("export_dir", G::Export, &Plan::export_dir));
+  k.push_back(int_key("export_size", G::Export, &Plan::export_size, 1, "a positive integer (GB per shard)"));
+  k.push_back({"export_legacy_format", G::Export,
+               [](Plan& p, const ConfigValue& v) {
+                 if (value_bool(v))
+                   fail(v.source, ": export_legacy_format: true", v.where,
+                        " is not supported: tune.cpp exports safetensors only; set export_legacy_format: false");
+                 p.export_legacy_format = false;
+               },
+               [](const Plan&) { return std::string("false"); }});
+  k.push_back(word_key("export_device", G::Export, &Plan::export_device, {"cpu", "auto"}));
+  k.push_back(unsupported_quantization_key("export_quantization_bit", G::Export, &Plan::export_quantization_bit,
+                                           "tune.cpp has no GPTQ export"));
   // tune.cpp
   k.push_back(word_key("rm_loss", G::Tune, &Plan::rm_loss, {"per_token", "last_token"}));
   k.push_back(double_key("value_head_dropout", G::Tune, &Plan::value_head_dropout, 0.0, 1.0, true,
@@ -262,6 +301,7 @@ std::vector<KeyDef> make_keys() {
   k.push_back(word_key("device", G::Tune, &Plan::device, {"cpu", "cuda", "auto"}));
   k.push_back(bool_key("exact_gelu", G::Tune, &Plan::exact_gelu));
   k.push_back(int_key("threads", G::Tune, &Plan::threads, 0, "a non-negative integer (0 = all cores)"));
+  k.push_back(bool_key("infer_merge_adapters", G::Tune, &Plan::infer_merge_adapters));
   return k;
 }
 

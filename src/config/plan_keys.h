@@ -9,7 +9,7 @@
 
 namespace tune {
 
-enum class KeyGroup { Model, Method, Dataset, Output, Train, Eval, Tune };
+enum class KeyGroup { Model, Method, Dataset, Output, Train, Eval, Generate, Export, Tune };
 
 struct KeyDef {
   std::string name;  // the LLaMA-Factory key

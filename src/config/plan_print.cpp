@@ -10,6 +10,7 @@ std::string plan_to_yaml(const Plan& plan) {
   const std::pair<KeyGroup, const char*> groups[] = {
       {KeyGroup::Model, "model"},     {KeyGroup::Method, "method"}, {KeyGroup::Dataset, "dataset"},
       {KeyGroup::Output, "output"},   {KeyGroup::Train, "train"},   {KeyGroup::Eval, "eval"},
+      {KeyGroup::Generate, "generate"}, {KeyGroup::Export, "export"},
       {KeyGroup::Tune, "tune.cpp (keys LLaMA-Factory does not have)"}};
   std::string out =
       "# tune.cpp resolved plan: every config key with the value this run uses, defaults filled in.\n"

@@ -1,0 +1,83 @@
+#include "infer/inference_model.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/error.h"
+#include "io/hf_config.h"
+#include "io/hf_weights.h"
+#include "io/peft_adapter.h"
+#include "model/merge.h"
+
+namespace tune {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string folder_name(const fs::path& p) {
+  const fs::path clean = p.has_filename() ? p : p.parent_path();
+  return clean.filename().string();
+}
+
+void load_adapters(InferenceModel& m) {
+  const auto& names = m.plan.adapter_name_or_path;
+  for (size_t i = 0; i < names.size(); ++i) {
+    LoraAdapter adapter = load_peft_adapter(names[i], m.cfg);
+    if (i + 1 == names.size() && !m.plan.infer_merge_adapters) {
+      std::fprintf(stderr, "loaded adapter %s (r %d, alpha %g) as a LoRA branch\n", names[i].c_str(),
+                   adapter.config.r, adapter.config.lora_alpha);
+      m.adapter = std::move(adapter);
+    } else {
+      merge_lora(m.weights, adapter);
+      std::fprintf(stderr, "merged adapter %s into the base weights\n", names[i].c_str());
+    }
+  }
+}
+
+void load_value_head_if_any(InferenceModel& m) {
+  std::vector<fs::path> candidates;
+  if (!m.plan.adapter_name_or_path.empty())
+    candidates.push_back(fs::path(m.plan.adapter_name_or_path.back()) / "value_head.safetensors");
+  candidates.push_back(fs::path(m.plan.model_name_or_path) / "value_head.safetensors");
+  for (const fs::path& f : candidates) {
+    if (!fs::exists(f)) continue;
+    m.value_head = load_value_head(f, m.cfg.hidden_size);
+    m.value_head_file = f;
+    std::fprintf(stderr, "loaded value head %s\n", f.c_str());
+    return;
+  }
+}
+
+}  // namespace
+
+std::vector<int32_t> InferenceModel::stop_ids() const {
+  std::vector<int32_t> ids;
+  auto add = [&](int32_t id) {
+    if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  };
+  if (chat_template) add(chat_template->eos_id(*tokenizer));
+  add(tokenizer->eos_id());
+  if (const auto eot = tokenizer->piece_to_id("<end_of_turn>")) add(*eot);
+  return ids;
+}
+
+InferenceModel load_inference_model(const Plan& plan) {
+  InferenceModel m;
+  m.plan = plan;
+  m.cfg = load_hf_config(plan.model_name_or_path, plan.exact_gelu);
+  m.weights = load_hf_weights(plan.model_name_or_path, m.cfg);
+  m.tokenizer.emplace(Tokenizer::load(plan.model_name_or_path));
+  TUNE_CHECK(m.tokenizer->vocab_size() <= m.cfg.vocab_size, "the tokenizer in ", plan.model_name_or_path, " has ",
+             m.tokenizer->vocab_size(), " tokens but the model's vocab_size is ", m.cfg.vocab_size,
+             "; the tokenizer does not belong to this model");
+  m.pad_id = m.tokenizer->pad_id() >= 0 ? m.tokenizer->pad_id() : m.tokenizer->eos_id();
+  if (!plan.template_.empty()) m.chat_template = &Template::get(plan.template_);
+  load_adapters(m);
+  load_value_head_if_any(m);
+  m.model_id = folder_name(plan.adapter_name_or_path.empty() ? fs::path(plan.model_name_or_path)
+                                                             : fs::path(plan.adapter_name_or_path.back()));
+  return m;
+}
+
+}  // namespace tune
