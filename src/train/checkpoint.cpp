@@ -81,6 +81,12 @@ void remove_checkpoint_dir(const fs::path& dir) {
   fs::remove_all(doomed);
 }
 
+// Removes all but the `keep` highest-numbered checkpoint-N folders.
+void keep_newest_checkpoints(const fs::path& output_dir, size_t keep) {
+  const auto all = checkpoints(output_dir);
+  for (size_t i = 0; i + keep < all.size(); ++i) remove_checkpoint_dir(all[i].second);
+}
+
 }  // namespace
 
 void save_checkpoint(const fs::path& output_dir, const TrainingRun& run, const AdamW& optimizer,
@@ -96,12 +102,13 @@ void save_checkpoint(const fs::path& output_dir, const TrainingRun& run, const A
   save_trainer_state(tmp, run.plan, facts, state.log_history);
   write_file_atomic(tmp / kLoopStateFile, loop_state_json(state).dump(2) + "\n");
   remove_checkpoint_dir(final_dir);
+  // save_total_limit: make room before the new checkpoint appears, so that a kill at any moment never leaves more
+  // than the limit; but the newest existing checkpoint goes only after the new one is in place (limit 1), so that a
+  // kill never leaves none.
+  const size_t keep = run.plan.save_total_limit ? static_cast<size_t>(std::max(1, *run.plan.save_total_limit)) : 0;
+  if (keep) keep_newest_checkpoints(output_dir, std::max<size_t>(keep - 1, 1));
   fs::rename(tmp, final_dir);
-  if (run.plan.save_total_limit) {
-    auto all = checkpoints(output_dir);
-    const size_t keep = static_cast<size_t>(std::max(1, *run.plan.save_total_limit));
-    for (size_t i = 0; i + keep < all.size(); ++i) remove_checkpoint_dir(all[i].second);
-  }
+  if (keep) keep_newest_checkpoints(output_dir, keep);
 }
 
 std::optional<fs::path> latest_checkpoint(const fs::path& output_dir) {
