@@ -51,6 +51,7 @@ struct Plan {
   int save_steps = 500;
   std::optional<int> save_total_limit;  // unset = keep every checkpoint
   bool save_safetensors = true;         // kept; tune.cpp always writes safetensors
+  bool save_only_model = false;         // checkpoints without optimizer and loop state (smaller; cannot be resumed)
   std::string logging_dir;              // kept, no effect yet
   bool plot_loss = false;
   std::vector<std::string> report_to = {"none"};  // HF 5 default (4.x: "all"); tune.cpp has no integrations
@@ -71,6 +72,7 @@ struct Plan {
   double warmup_ratio = 0.0;
   int warmup_steps = 0;  // wins over warmup_ratio when > 0
   double weight_decay = 0.0;
+  std::string optim = "adamw_torch";  // adamw_torch|adamw_torch_fused|adamw_hf: the same AdamW update here
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
   double adam_epsilon = 1e-8;
@@ -80,6 +82,7 @@ struct Plan {
   int64_t seed = 42;
   int logging_steps = 500;  // HF 4.x default
   int ddp_timeout = 1800;   // seconds; kept, no effect yet
+  int dataloader_num_workers = 0;  // kept, no effect (batches are built in the training thread)
 
   // ---- eval ----
   std::string eval_strategy = "no";  // no|steps|epoch; the old key name evaluation_strategy is accepted too

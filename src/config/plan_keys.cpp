@@ -217,6 +217,7 @@ std::vector<KeyDef> make_keys() {
   k.push_back(int_key("save_steps", G::Output, &Plan::save_steps, 1, positive));
   k.push_back(optional_int_key("save_total_limit", G::Output, &Plan::save_total_limit, 1, positive));
   k.push_back(bool_key("save_safetensors", G::Output, &Plan::save_safetensors));
+  k.push_back(bool_key("save_only_model", G::Output, &Plan::save_only_model));
   k.push_back(text_key("logging_dir", G::Output, &Plan::logging_dir));
   k.push_back(bool_key("plot_loss", G::Output, &Plan::plot_loss));
   k.push_back(list_key("report_to", G::Output, &Plan::report_to));
@@ -244,6 +245,10 @@ std::vector<KeyDef> make_keys() {
   k.push_back(double_key("warmup_ratio", G::Train, &Plan::warmup_ratio, 0.0, 1.0, false, "a number in [0, 1]"));
   k.push_back(int_key("warmup_steps", G::Train, &Plan::warmup_steps, 0, non_negative));
   k.push_back(double_key("weight_decay", G::Train, &Plan::weight_decay, 0.0, 1e30, false, "a non-negative number"));
+  k.push_back(word_key("optim", G::Train, &Plan::optim, {"adamw_torch", "adamw_torch_fused", "adamw_hf"},
+                       {"adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "adafactor", "sgd", "adagrad",
+                        "galore_adamw", "apollo_adamw", "muon", "lomo", "adalomo"},
+                       "not supported: tune.cpp trains with AdamW (optim: adamw_torch)"));
   k.push_back(double_key("adam_beta1", G::Train, &Plan::adam_beta1, 0.0, 1.0, true, "a number in [0, 1)"));
   k.push_back(double_key("adam_beta2", G::Train, &Plan::adam_beta2, 0.0, 1.0, true, "a number in [0, 1)"));
   k.push_back(double_key("adam_epsilon", G::Train, &Plan::adam_epsilon, 0.0, 1e30, false, "a non-negative number"));
@@ -256,6 +261,7 @@ std::vector<KeyDef> make_keys() {
                [](const Plan& p) { return std::to_string(p.seed); }});
   k.push_back(int_key("logging_steps", G::Train, &Plan::logging_steps, 1, positive));
   k.push_back(int_key("ddp_timeout", G::Train, &Plan::ddp_timeout, 1, positive));
+  k.push_back(int_key("dataloader_num_workers", G::Train, &Plan::dataloader_num_workers, 0, non_negative));
   // eval
   k.push_back(word_key("eval_strategy", G::Eval, &Plan::eval_strategy, {"no", "steps", "epoch"}));
   k.push_back(optional_int_key("eval_steps", G::Eval, &Plan::eval_steps, 1, positive));

@@ -98,9 +98,12 @@ void save_checkpoint(const fs::path& output_dir, const TrainingRun& run, const A
   fs::create_directories(tmp);
   save_peft_adapter(tmp, run.adapter);
   if (run.value_head) save_value_head(tmp / "value_head.safetensors", *run.value_head);
-  write_safetensors_f32(tmp / kOptimizerFile, optimizer.state_tensors(), DType::F32, optimizer.state_metadata());
   save_trainer_state(tmp, run.plan, facts, state.log_history);
-  write_file_atomic(tmp / kLoopStateFile, loop_state_json(state).dump(2) + "\n");
+  // save_only_model (HF): the weights and trainer_state.json only, so the checkpoint cannot be resumed.
+  if (!run.plan.save_only_model) {
+    write_safetensors_f32(tmp / kOptimizerFile, optimizer.state_tensors(), DType::F32, optimizer.state_metadata());
+    write_file_atomic(tmp / kLoopStateFile, loop_state_json(state).dump(2) + "\n");
+  }
   remove_checkpoint_dir(final_dir);
   // save_total_limit: make room before the new checkpoint appears, so that a kill at any moment never leaves more
   // than the limit; but the newest existing checkpoint goes only after the new one is in place (limit 1), so that a
@@ -120,6 +123,9 @@ std::optional<fs::path> latest_checkpoint(const fs::path& output_dir) {
 void load_checkpoint(const fs::path& dir, TrainingRun& run, AdamW& optimizer, LoopState& state) {
   TUNE_CHECK(fs::is_directory(dir), "checkpoint ", dir.string(), " does not exist; resume_from_checkpoint takes a ",
              "checkpoint-N folder or true for the newest one in output_dir");
+  TUNE_CHECK(fs::exists(dir / kOptimizerFile) && fs::exists(dir / kLoopStateFile), dir.string(),
+             " has no optimizer and loop state (it was saved with save_only_model: true), so training cannot resume "
+             "from it; start a new run from its weights with adapter_name_or_path=", dir.string());
   const LoraAdapter saved = load_peft_adapter(dir, run.cfg);
   for (size_t l = 0; l < run.adapter.layers.size(); ++l)
     for (int p = 0; p < kNumProj; ++p) {

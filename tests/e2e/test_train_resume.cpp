@@ -253,5 +253,28 @@ TEST_F(TrainResume, SaveTotalLimitKeepsTheNewestCheckpoints) {
   EXPECT_EQ(checkpoint_steps(all), (std::vector<int64_t>{2, 4}));
 }
 
+TEST_F(TrainResume, SaveOnlyModelCheckpointsHoldWeightsAndRefuseToResume) {
+  const fs::path out = tmp("only_model");
+  const TuneRun r = run_tune(train_args(config(), {"output_dir=" + out.string(), "max_steps=2", "save_steps=2",
+                                                   "save_only_model=true"}),
+                             tmp("only_model.log"));
+  ASSERT_EQ(r.exit_code, 0) << tail(r.output);
+  std::vector<std::string> files;
+  for (const auto& f : fs::directory_iterator(out / "checkpoint-2")) files.push_back(f.path().filename().string());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"adapter_config.json", "adapter_model.safetensors", "trainer_state.json",
+                                             "value_head.safetensors"}));
+  // The checkpoint's weights are the run's final ones (step 2 is the last step).
+  EXPECT_EQ(read_bytes(out / "checkpoint-2" / "adapter_model.safetensors"),
+            read_bytes(out / "adapter_model.safetensors"));
+
+  const TuneRun resumed = run_tune(train_args(config(), {"output_dir=" + out.string(), "max_steps=4", "save_steps=2",
+                                                         "resume_from_checkpoint=true"}),
+                                   tmp("only_model_resume.log"));
+  EXPECT_EQ(resumed.exit_code, 2);
+  EXPECT_NE(resumed.output.find("saved with save_only_model: true"), std::string::npos) << tail(resumed.output);
+  EXPECT_NE(resumed.output.find("adapter_name_or_path="), std::string::npos) << tail(resumed.output);
+}
+
 }  // namespace
 }  // namespace tune::e2e

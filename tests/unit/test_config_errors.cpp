@@ -47,6 +47,14 @@ TEST(ConfigErrors, UnknownKeySuggestsTheNearest) {
                   "c.json: unknown key 'templte'; did you mean 'template'?"));
 }
 
+TEST(ConfigErrors, OptimizersOtherThanAdamWAreRefused) {
+  EXPECT_TRUE(has(error_of(kBase + "optim: adafactor\n"),
+                  "config.yaml: optim 'adafactor' (line 3) is not supported: tune.cpp trains with AdamW"));
+  EXPECT_TRUE(has(error_of(kBase + "optim: adamw_mystery\n"), "optim must be one of adamw_torch, adamw_torch_fused"));
+  EXPECT_TRUE(has(error_of(kBase + "num_beams: 4\n"), "num_beams 4 (line 3) is not supported"));
+  EXPECT_TRUE(has(error_of(kBase + "export_legacy_format: true\n"), "tune.cpp exports safetensors only"));
+}
+
 TEST(ConfigErrors, WrongTypesNameKeyAndValue) {
   EXPECT_EQ(error_of(kBase + "per_device_train_batch_size: abc\n"),
             "config.yaml: per_device_train_batch_size must be a positive integer, got 'abc' (line 3)");

@@ -185,6 +185,9 @@ TEST(ConfigPlan, KeepsLlamaFactoryKeysWithoutEffect) {
   EXPECT_TRUE(p.bf16);
   EXPECT_EQ(p.ddp_timeout, 180000000);
   EXPECT_EQ(p.eval_steps, 500);
+  EXPECT_EQ(p.dataloader_num_workers, 4);
+  EXPECT_FALSE(p.save_only_model);
+  EXPECT_EQ(p.optim, "adamw_torch_fused");
 }
 
 TEST(ConfigPlan, ScalarsReadTheYamlWays) {
