@@ -46,9 +46,11 @@ class TrainResume : public ::testing::Test {
 };
 TempDir* TrainResume::dir_ = nullptr;
 
+// The steps of out's checkpoint-N folders, ascending; none when out does not exist (a run killed in start-up).
 std::vector<int64_t> checkpoint_steps(const fs::path& out) {
   static const std::regex name("checkpoint-([0-9]+)");
   std::vector<int64_t> steps;
+  if (!fs::exists(out)) return steps;
   for (const auto& e : fs::directory_iterator(out)) {
     std::smatch m;
     const std::string f = e.path().filename().string();
