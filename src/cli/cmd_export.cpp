@@ -42,9 +42,9 @@ const CommandSpec& export_command() {
       "export",
       "merge LoRA adapters into the base model and write an HF model folder",
       "tune export CONFIG.yaml [key=value ...]",
-      "CONFIG is a LLaMA-Factory YAML or JSON file: model_name_or_path, adapter_name_or_path (a comma list, merged in\n"
-      "order as PEFT's merge_and_unload does), export_dir, export_size (GB per safetensors shard, default 5), template,\n"
-      "stage (rm also copies value_head.safetensors). Writes config.json, model.safetensors (or shards with\n"
+      "CONFIG is a LLaMA-Factory YAML or JSON file: model_name_or_path, adapter_name_or_path (a comma list, merged\n"
+      "in order as PEFT's merge_and_unload does), export_dir, export_size (GB per safetensors shard, default 5),\n"
+      "template, stage (rm also copies value_head.safetensors). Writes config.json, model.safetensors (or shards with\n"
       "model.safetensors.index.json), generation_config.json, the tokenizer files and, for reward models,\n"
       "value_head.safetensors, in the dtype the base checkpoint is stored in. A non-empty export_dir is replaced only\n"
       "with overwrite_output_dir: true.",

@@ -22,8 +22,8 @@ inline constexpr uint64_t kNoShardLimit = std::numeric_limits<uint64_t>::max();
 
 // Writes weights in `dtype` the way transformers 5.x save_pretrained(max_shard_size=max_shard_bytes) writes a model
 // it loaded: tensors in "dot natural" key order (no tied lm_head.weight) fill shards of at most max_shard_bytes (a
-// bigger tensor gets a shard of its own); one shard is model.safetensors, several are model-0000i-of-0000N.safetensors plus
-// model.safetensors.index.json ({"metadata": {"total_parameters", "total_size"}, "weight_map"}). Returns the file
+// bigger tensor gets a shard of its own); one shard is model.safetensors, several are
+// model-0000i-of-0000N.safetensors plus model.safetensors.index.json ({"metadata": {"total_parameters", "total_size"}, "weight_map"}). Returns the file
 // names written, in order.
 std::vector<std::string> save_hf_weights(const std::filesystem::path& model_dir, const ModelConfig& cfg,
                                          const ModelWeights& w, DType dtype, uint64_t max_shard_bytes = kNoShardLimit);
