@@ -1,6 +1,8 @@
 // HF model directory weights: the expected Gemma keys/shapes, single-file and sharded loading, and saving.
 #include "io/hf_weights.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -153,6 +155,33 @@ void load_sharded(const fs::path& dir, const std::vector<Expected>& expected, co
   check_unexpected(present, expected, index_file.string());
 }
 
+// transformers 5.x saves a model loaded with from_pretrained in "dot natural" key order (core_model_loading.py
+// dot_natural_key): the dot-separated parts compared in turn, numbers numerically and before words, words
+// alphabetically. For Gemma: embed_tokens, layers 0..N-1 (input_layernorm, mlp.down/gate/up_proj,
+// post_attention_layernorm, self_attn.k/o/q/v_proj), norm.
+bool dot_natural_less(const std::string& a, const std::string& b) {
+  auto parts = [](const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (size_t dot; (dot = s.find('.', start)) != std::string::npos; start = dot + 1)
+      out.push_back(s.substr(start, dot - start));
+    out.push_back(s.substr(start));
+    return out;
+  };
+  auto is_number = [](const std::string& p) {
+    return !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
+  };
+  const std::vector<std::string> pa = parts(a), pb = parts(b);
+  for (size_t i = 0; i < pa.size() && i < pb.size(); ++i) {
+    if (pa[i] == pb[i]) continue;
+    const bool na = is_number(pa[i]), nb = is_number(pb[i]);
+    if (na != nb) return na;
+    if (na) return std::stoull(pa[i]) < std::stoull(pb[i]);
+    return pa[i] < pb[i];
+  }
+  return pa.size() < pb.size();
+}
+
 }  // namespace
 
 ModelWeights load_hf_weights(const fs::path& model_dir, const ModelConfig& cfg) {
@@ -173,19 +202,80 @@ ModelWeights load_hf_weights(const fs::path& model_dir, const ModelConfig& cfg) 
   return w;
 }
 
-void save_hf_weights(const fs::path& model_dir, const ModelConfig& cfg, const ModelWeights& w, DType dtype) {
+DType stored_weights_dtype(const fs::path& model_dir) {
+  const char* key = "model.embed_tokens.weight";
+  fs::path file = model_dir / kSingleFile;
+  if (!fs::is_regular_file(file)) {
+    const fs::path index_file = model_dir / kIndexFile;
+    TUNE_CHECK(fs::is_regular_file(index_file), model_dir.string(), ": neither ", kSingleFile, " nor ", kIndexFile,
+               " found; pass an HF model directory with safetensors weights");
+    const std::map<std::string, std::string> weight_map = read_weight_map(index_file);
+    auto it = weight_map.find(key);
+    TUNE_CHECK(it != weight_map.end(), index_file.string(), ": missing tensor '", key, "' in weight_map");
+    file = model_dir / it->second;
+  }
+  return SafetensorsFile::open(file).get(key).dtype;
+}
+
+std::vector<std::string> save_hf_weights(const fs::path& model_dir, const ModelConfig& cfg, const ModelWeights& w,
+                                         DType dtype, uint64_t max_shard_bytes) {
   TUNE_CHECK(w.layers.size() == static_cast<size_t>(cfg.num_layers), "save_hf_weights: weights have ",
              w.layers.size(), " layers but the config has ", cfg.num_layers);
   const std::vector<Expected> expected = expected_tensors(cfg);
   const std::vector<const Tensor*> src = weight_slots(w);
-  std::vector<NamedTensor> out;
-  for (size_t i = 0; i < expected.size(); ++i) {
+  std::vector<size_t> order(expected.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t x, size_t y) { return dot_natural_less(expected[x].key, expected[y].key); });
+  // huggingface_hub split_state_dict_into_shards_factory: walk the state dict in order; a tensor bigger than the
+  // limit gets a shard of its own (placed before the shard being filled); otherwise a tensor that would push the
+  // current shard past the limit closes it first.
+  std::vector<std::vector<NamedTensor>> shards;
+  std::vector<NamedTensor> current;
+  uint64_t current_bytes = 0, total_bytes = 0;
+  int64_t total_params = 0;
+  for (const size_t i : order) {
     TUNE_CHECK(src[i]->shape == expected[i].shape, "save_hf_weights: tensor '", expected[i].key, "' has shape ",
                shape_str(src[i]->shape), " but the config implies ", shape_str(expected[i].shape));
-    out.push_back({expected[i].key, src[i]});
+    const NamedTensor t{expected[i].key, src[i]};
+    const uint64_t bytes = static_cast<uint64_t>(src[i]->numel()) * dtype_size(dtype);
+    total_bytes += bytes;
+    total_params += src[i]->numel();
+    if (bytes > max_shard_bytes) {
+      shards.push_back({t});
+      continue;
+    }
+    if (current_bytes + bytes > max_shard_bytes) {
+      shards.push_back(std::move(current));
+      current = {};
+      current_bytes = 0;
+    }
+    current.push_back(t);
+    current_bytes += bytes;
   }
+  if (!current.empty()) shards.push_back(std::move(current));
+
   fs::create_directories(model_dir);
-  write_safetensors_f32(model_dir / kSingleFile, out, dtype);
+  if (shards.size() == 1) {
+    write_safetensors_f32(model_dir / kSingleFile, shards[0], dtype);
+    return {kSingleFile};
+  }
+  std::vector<std::string> files;
+  json weight_map = json::object();
+  for (size_t s = 0; s < shards.size(); ++s) {
+    char name[64];
+    std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", s + 1, shards.size());
+    write_safetensors_f32(model_dir / name, shards[s], dtype);
+    for (const NamedTensor& t : shards[s]) weight_map[t.name] = name;
+    files.push_back(name);
+  }
+  // transformers' save_pretrained: json.dumps(index, indent=2, sort_keys=True) + "\n" (nlohmann sorts keys too).
+  json index;
+  index["metadata"] = {{"total_parameters", total_params}, {"total_size", total_bytes}};
+  index["weight_map"] = std::move(weight_map);
+  write_file_atomic(model_dir / kIndexFile, index.dump(2) + "\n");
+  files.push_back(kIndexFile);
+  return files;
 }
 
 }  // namespace tune
