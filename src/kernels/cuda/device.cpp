@@ -36,7 +36,10 @@ void* device_alloc(size_t bytes, const char* what) {
          " bytes free; lower per_device_train_batch_size or cutoff_len (or use gradient checkpointing), or free the "
          "GPU from other processes");
   }
-  TUNE_CUDA_CHECK(err);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    fail_cuda(err, cat("cudaMalloc(", bytes, " bytes for ", what, ")").c_str(), __FILE__, __LINE__);
+  }
   return p;
 }
 
