@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@
     std::string tune_why_;                                                               \
     if (!::tune::cuda::device_available(&tune_why_)) GTEST_SKIP() << "no CUDA device: " << tune_why_; \
   } while (0)
+
+namespace tune {
+// gtest prints a DType parameter by name (ctest's test list shows it).
+inline void PrintTo(DType t, std::ostream* os) { *os << dtype_name(t); }
+}  // namespace tune
 
 namespace tune::test {
 
