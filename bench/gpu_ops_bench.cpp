@@ -185,14 +185,17 @@ void kernels(int N) {
     auto dh = random_buffer(size_t(T) * H, t, 23);
     std::vector<int32_t> labels(T);
     for (int i = 0; i < T; ++i) labels[i] = (i * 7919) % V;
-    int64_t n_valid = 0;
-    const double ms = time_ms([&] {
-      tune::cuda::lm_head_cross_entropy(blas, dh.get(), h.get(), E.get(), labels.data(), B, T, H, V, 1.0f / N,
-                                        &n_valid, t, &ws);
-    });
-    const double flops = 2.0 * 2.0 * double(N) * V * H;
-    kernel_line("lm_head_ce_fwd_bwd_bf16", ms, double(V) * H * 2 * 2,
-                ",\"targets\":" + std::to_string(n_valid) + ",\"tflops\":" + std::to_string(flops / ms / 1e9));
+    for (const int chunk : {0, 1024}) {  // 0: the default (about 256 MiB of chunk logits)
+      int64_t n_valid = 0;
+      const double ms = time_ms([&] {
+        tune::cuda::lm_head_cross_entropy(blas, dh.get(), h.get(), E.get(), labels.data(), B, T, H, V, 1.0f / N,
+                                          &n_valid, t, &ws, chunk);
+      });
+      const double flops = 2.0 * 2.0 * double(N) * V * H;
+      kernel_line("lm_head_ce_fwd_bwd_bf16", ms, double(V) * H * 2 * 2,
+                  ",\"chunk_rows\":" + std::to_string(chunk) + ",\"targets\":" + std::to_string(n_valid) +
+                      ",\"tflops\":" + std::to_string(flops / ms / 1e9));
+    }
   }
   {  // AdamW over 10M fp32 master params (LoRA r=8 on all of Gemma-2b's projections is 9.8M)
     const int64_t n = 10'000'000;

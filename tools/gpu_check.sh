@@ -145,7 +145,8 @@ for b in bench:
     elif b.get("bench") == "d2d_copy":
         print(f"d2d copy {b['gb_per_s']:.0f} GB/s")
     elif b.get("bench") == "kernel":
-        print(f"{b['case']:26s} {b['ms']:9.3f} ms")
+        case = b["case"] + (f"/chunk{b['chunk_rows']}" if "chunk_rows" in b else "")
+        print(f"{case:32s} {b['ms']:9.3f} ms")
 print(f"bench exit code {bench_rc}")
 PY
   rm -rf "$scratch"
