@@ -4,8 +4,8 @@
 #
 # The GPU machine has nvcc, CMake and ninja but none of tune.cpp's Debian dependencies (OpenBLAS, yaml-cpp,
 # sentencepiece, GoogleTest, ...) and no network, so the project cannot be configured there. Instead `prepare` builds
-# the gpu test executables and bench/gpu_ops_bench here; they are linked with --as-needed and need only the CUDA
-# runtime/cuBLAS (there in /usr/local/cuda) and the C/C++ runtime (plus libgomp, which is copied along). `prepare`
+# the gpu test executables and bench/gpu_ops_bench here; they are linked with --as-needed and a static CUDA runtime and
+# need only cuBLAS/cuBLASLt 13 (there with nvcc 13.0) and the C/C++ runtime (plus libgomp, which is copied along). `prepare`
 # puts them, the libraries the GPU machine may lack and the HF+PEFT baseline scripts into .gpu/ (git-ignored), which
 # the device call carries. The executables run there directly (ctest's files name this machine's paths); each test
 # binary writes gtest JSON, merged into one file.
@@ -55,13 +55,14 @@ prepare() {
   echo "next: run(command=\"bash tools/gpu_check.sh device\", carry=[\".gpu\"], timeout_s=600)"
 }
 
-# Prepends the folder holding libcublas.so.13 when the loader cannot already find it.
-find_cuda_libs() {
-  if ldd .gpu/bin/test_gpu_gemm | grep -q 'libcublas.*not found'; then
-    local dir
-    dir=$(dirname "$(find /usr/local /opt /usr/lib -name 'libcublas.so.13*' 2>/dev/null | head -1)")
-    [ -n "$dir" ] && export LD_LIBRARY_PATH="$dir:$LD_LIBRARY_PATH"
-  fi
+# For each library the loader cannot find (e.g. libcublas.so.13 outside the default paths), prepends the folder of
+# the first copy found under /usr/local, /opt or /usr/lib (PyTorch's pip wheels carry CUDA 13 libraries too).
+find_missing_libs() {
+  local lib dir
+  for lib in $(ldd .gpu/bin/* 2>/dev/null | awk '/not found/{print $1}' | sort -u); do
+    dir=$(dirname "$(find /usr/local /opt /usr/lib -name "$lib" 2>/dev/null | head -1)")
+    [ "$dir" != . ] && export LD_LIBRARY_PATH="$dir:$LD_LIBRARY_PATH" && echo "found $lib in $dir"
+  done
 }
 
 device() {
@@ -69,7 +70,7 @@ device() {
   scratch=$(mktemp -d)
   [ -d .gpu/bin ] || { echo "no .gpu/bin: run 'tools/gpu_check.sh prepare' first and carry .gpu"; return 2; }
   export LD_LIBRARY_PATH="$root/.gpu/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
-  find_cuda_libs
+  find_missing_libs
   {
     cat .gpu/manifest.txt
     nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used,clocks.sm,clocks.max.sm --format=csv 2>&1
