@@ -10,6 +10,7 @@
 #include "kernels/cuda/buffer.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/device.h"
+#include "kernels/cuda/ops.h"
 
 namespace tune {
 namespace {
@@ -44,6 +45,16 @@ TEST(GpuDevice, CheckMacrosThrowTuneErrorsNamingCallPlaceAndFix) {
   EXPECT_NE(blas_msg.find("CUBLAS_STATUS_ALLOC_FAILED"), std::string::npos) << blas_msg;
   EXPECT_NE(blas_msg.find("out of memory"), std::string::npos) << blas_msg;
   EXPECT_EQ(error_of([] { TUNE_CUDA_CHECK(cudaSuccess); }), "(no tune::Error)");
+}
+
+// Storage types are checked on the host before any launch, so this runs without a device too.
+TEST(GpuDevice, UnsupportedStorageTypeIsAnErrorNamingTheOp) {
+  const std::string msg =
+      error_of([] { cuda::geglu_forward(nullptr, nullptr, nullptr, 4, Activation::GeluTanh, DType::I32); });
+  EXPECT_NE(msg.find("geglu_forward"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("F32, BF16 or F16"), std::string::npos) << msg;
+  EXPECT_NE(error_of([] { cuda::convert(nullptr, DType::F64, nullptr, DType::F32, 4); }).find("convert"),
+            std::string::npos);
 }
 
 TEST(GpuDevice, BufferRoundTripAndMove) {
