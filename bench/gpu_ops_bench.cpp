@@ -80,10 +80,11 @@ void device_line() {
   int driver = 0, runtime = 0;
   cudaDriverGetVersion(&driver);
   cudaRuntimeGetVersion(&runtime);
-  std::printf("{\"bench\":\"device\",\"name\":\"%s\",\"cc\":\"%d.%d\",\"sms\":%d,\"mem_gib\":%.1f,\"l2_mib\":%.1f,"
-              "\"driver\":%d,\"runtime\":%d}\n",
-              p.name, p.major, p.minor, p.multiProcessorCount, p.totalGlobalMem / 1073741824.0,
-              p.l2CacheSize / 1048576.0, driver, runtime);
+  std::printf(
+      "{\"bench\":\"device\",\"name\":\"%s\",\"cc\":\"%d.%d\",\"sms\":%d,\"mem_gib\":%.1f,\"l2_mib\":%.1f,"
+      "\"driver\":%d,\"runtime\":%d}\n",
+      p.name, p.major, p.minor, p.multiProcessorCount, p.totalGlobalMem / 1073741824.0, p.l2CacheSize / 1048576.0,
+      driver, runtime);
 }
 
 void copy_bandwidth() {
@@ -114,9 +115,10 @@ void gemm_line(tune::cuda::Blas& blas, const GemmCase& c, DType t) {
       tune::cuda::linear_backward_weight(blas, dw.get(), DType::F32, dy.get(), x.get(), t, c.N, c.in, c.out, 1.0f);
   });
   const double flops = 2.0 * c.N * c.in * c.out;
-  std::printf("{\"bench\":\"gemm\",\"case\":\"%s\",\"dtype\":\"%s\",\"N\":%d,\"in\":%d,\"out\":%d,\"ms\":%.4f,"
-              "\"tflops\":%.1f}\n",
-              c.name, name_of(t), c.N, c.in, c.out, ms, flops / ms / 1e9);
+  std::printf(
+      "{\"bench\":\"gemm\",\"case\":\"%s\",\"dtype\":\"%s\",\"N\":%d,\"in\":%d,\"out\":%d,\"ms\":%.4f,"
+      "\"tflops\":%.1f}\n",
+      c.name, name_of(t), c.N, c.in, c.out, ms, flops / ms / 1e9);
 }
 
 void kernel_line(const char* name, double ms, double bytes, const std::string& extra) {
@@ -130,13 +132,11 @@ void kernels(int N) {
   {  // RMSNorm forward + backward [N, H]
     auto x = random_buffer(size_t(N) * H, t, 4), w = random_buffer(H, t, 5), y = random_buffer(size_t(N) * H, t, 6);
     DeviceBuffer<float> rstd(N, "rstd");
-    kernel_line("rmsnorm_fwd_bf16", time_ms([&] {
-                  tune::cuda::rmsnorm_forward(y.get(), rstd.get(), x.get(), w.get(), N, H, 1e-6f, t);
-                }),
+    kernel_line("rmsnorm_fwd_bf16",
+                time_ms([&] { tune::cuda::rmsnorm_forward(y.get(), rstd.get(), x.get(), w.get(), N, H, 1e-6f, t); }),
                 2.0 * N * H * 2, ",\"rows\":" + std::to_string(N));
-    kernel_line("rmsnorm_bwd_bf16", time_ms([&] {
-                  tune::cuda::rmsnorm_backward(y.get(), x.get(), x.get(), w.get(), rstd.get(), N, H, t);
-                }),
+    kernel_line("rmsnorm_bwd_bf16",
+                time_ms([&] { tune::cuda::rmsnorm_backward(y.get(), x.get(), x.get(), w.get(), rstd.get(), N, H, t); }),
                 4.0 * N * H * 2, ",\"rows\":" + std::to_string(N));
   }
   {  // GeGLU forward + backward [N, I]
@@ -157,7 +157,8 @@ void kernels(int N) {
     const int B = std::max(1, N / T);
     const size_t nq = size_t(B) * T * Nq * D, nkv = size_t(B) * T * Nkv * D;
     auto q = random_buffer(nq, t, 12), k = random_buffer(nkv, t, 13), v = random_buffer(nkv, t, 14);
-    auto out = random_buffer(nq, t, 15), dout = random_buffer(nq, t, 16), probs = random_buffer(size_t(B) * Nq * T * T, t, 17);
+    auto out = random_buffer(nq, t, 15), dout = random_buffer(nq, t, 16),
+         probs = random_buffer(size_t(B) * Nq * T * T, t, 17);
     auto dq = random_buffer(nq, t, 18), dk = random_buffer(nkv, t, 19), dv = random_buffer(nkv, t, 20);
     DeviceBuffer<uint8_t> mask(std::vector<uint8_t>(size_t(B) * T, 1), "mask");
     DeviceBuffer<float> rowdot(size_t(B) * Nq * T, "rowdot");
@@ -168,14 +169,14 @@ void kernels(int N) {
       tune::cuda::attention_forward(out.get(), probs.get(), q.get(), k.get(), v.get(), mask.get(), B, T, Nq, Nkv, D,
                                     scale, t);
     });
-    kernel_line("attention_fwd_bf16", fwd, double(B) * Nq * T * T * 2, shape + ",\"tflops\":" +
-                std::to_string(attn_flops / fwd / 1e9));
+    kernel_line("attention_fwd_bf16", fwd, double(B) * Nq * T * T * 2,
+                shape + ",\"tflops\":" + std::to_string(attn_flops / fwd / 1e9));
     const double bwd = time_ms([&] {
       tune::cuda::attention_backward(dq.get(), dk.get(), dv.get(), dout.get(), probs.get(), q.get(), k.get(), v.get(),
                                      rowdot.get(), B, T, Nq, Nkv, D, scale, t);
     });
-    kernel_line("attention_bwd_bf16", bwd, double(B) * Nq * T * T * 2, shape + ",\"tflops\":" +
-                std::to_string(2.0 * attn_flops / bwd / 1e9));
+    kernel_line("attention_bwd_bf16", bwd, double(B) * Nq * T * T * 2,
+                shape + ",\"tflops\":" + std::to_string(2.0 * attn_flops / bwd / 1e9));
   }
   {  // chunked LM head + cross-entropy with dh, N targets, V = 256000
     tune::cuda::Blas blas;
@@ -205,8 +206,8 @@ void kernels(int N) {
     v.fill_bytes(0);
     const auto k = tune::cuda::adamw_scalars(0.9, 0.999, 1e-8, 0.01, true, 1, 1e-4);
     kernel_line("adamw_f32", time_ms([&] {
-                  tune::cuda::adamw_step(reinterpret_cast<float*>(p.get()), reinterpret_cast<float*>(g.get()),
-                                         m.get(), v.get(), n, k);
+                  tune::cuda::adamw_step(reinterpret_cast<float*>(p.get()), reinterpret_cast<float*>(g.get()), m.get(),
+                                         v.get(), n, k);
                 }),
                 7.0 * n * 4, ",\"params\":" + std::to_string(n));
     kernel_line("global_grad_norm_f32", time_ms([&] {
@@ -221,8 +222,10 @@ void kernels(int N) {
 int main(int argc, char** argv) {
   int tokens = 4096;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--tokens")) tokens = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--iters")) g_iters = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--tokens"))
+      tokens = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--iters"))
+      g_iters = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown option %s\nusage: gpu_ops_bench [--tokens 4096] [--iters 20]\n", argv[i]);
       return 2;
@@ -239,9 +242,14 @@ int main(int argc, char** argv) {
     tune::cuda::Blas blas;
     const int N = tokens, H = 2048, I = 16384, Q = 2048, KV = 256;
     const GemmCase cases[] = {
-        {"square_8192", 8192, 8192, 8192, 0},   {"q_proj_fwd", N, H, Q, 0},       {"kv_proj_fwd", N, H, KV, 0},
-        {"gate_up_fwd", N, H, I, 0},            {"down_fwd", N, I, H, 0},         {"gate_up_bwd_input", N, H, I, 1},
-        {"down_bwd_input", N, I, H, 1},         {"lora_A_bwd_weight_r8", N, H, 8, 2},
+        {"square_8192", 8192, 8192, 8192, 0},
+        {"q_proj_fwd", N, H, Q, 0},
+        {"kv_proj_fwd", N, H, KV, 0},
+        {"gate_up_fwd", N, H, I, 0},
+        {"down_fwd", N, I, H, 0},
+        {"gate_up_bwd_input", N, H, I, 1},
+        {"down_bwd_input", N, I, H, 1},
+        {"lora_A_bwd_weight_r8", N, H, 8, 2},
         {"lm_head_chunk_fwd", 512, H, 256000, 0},
     };
     for (const DType t : {DType::BF16, DType::F16, DType::F32})

@@ -4,11 +4,11 @@
 #
 # The GPU machine has nvcc, CMake and ninja but none of tune.cpp's Debian dependencies (OpenBLAS, yaml-cpp,
 # sentencepiece, GoogleTest, ...) and no network, so the project cannot be configured there. Instead `prepare` builds
-# the gpu test executables and bench/gpu_ops_bench here; they are linked with --as-needed and a static CUDA runtime and
-# need only cuBLAS/cuBLASLt 13 (there with nvcc 13.0) and the C/C++ runtime (plus libgomp, which is copied along). `prepare`
-# puts them, the libraries the GPU machine may lack and the HF+PEFT baseline scripts into .gpu/ (git-ignored), which
-# the device call carries. The executables run there directly (ctest's files name this machine's paths); each test
-# binary writes gtest JSON, merged into one file.
+# the gpu test executables and bench/gpu_ops_bench here; they are linked with --as-needed and a static CUDA runtime
+# and need only cuBLAS/cuBLASLt 13 (there with nvcc 13.0) and the C/C++ runtime (plus libgomp, which is copied
+# along). `prepare` puts them, the libraries the GPU machine may lack and the HF+PEFT baseline scripts into .gpu/
+# (git-ignored), which the device call carries. The executables run there directly (ctest's files name this
+# machine's paths); each test binary writes gtest JSON, merged into one file.
 #
 # Step 1, here (about 3 minutes on 2 cores from a clean tree; reuses $TUNE_BUILD_DIR, default build/):
 #   tools/gpu_check.sh prepare
@@ -32,19 +32,23 @@ prepare() {
   tests=$(cd tests/gpu && ls test_*.cpp | sed 's/\.cpp$//')
   ninja -C "$build" -j"${JOBS:-2}" $tests gpu_ops_bench
   # Without a GPU every device test must skip (not fail): the same check CI makes.
-  ctest --test-dir "$build" -L gpu -j2 --output-on-failure | tail -3
+  ctest --test-dir "$build" -L gpu -j2 --output-on-failure >"$build/gpu_ctest.log" || { cat "$build/gpu_ctest.log"; exit 1; }
+  grep -E "tests passed" "$build/gpu_ctest.log"
   rm -rf .gpu
   mkdir -p .gpu/bin .gpu/lib .gpu/hf
   for t in $tests; do cp "$build/tests/$t" .gpu/bin/; done
   cp "$build/gpu_ops_bench" .gpu/bin/
   strip .gpu/bin/*
   # Shared libraries beyond glibc, libstdc++/libgcc and CUDA's own, which the GPU machine's image may lack.
-  ldd .gpu/bin/* | awk '/=> \//{print $3}' | sort -u |
-    grep -Ev '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux[^/]*|libcuda|libcudart|libcublas[^/]*)\.so' |
-    xargs -r -I{} cp -L {} .gpu/lib/ || true
-  if [ -d ../shared/bench ] || [ -d /work/shared/bench ]; then
-    cp "$( [ -d ../shared/bench ] && echo ../shared/bench || echo /work/shared/bench )"/*.py .gpu/hf/
-  fi
+  local system='/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas[^/]*)\.so'
+  ldd .gpu/bin/* | awk '/=> \//{print $3}' | sort -u | { grep -Ev "$system" || true; } | xargs -r -I{} cp -L {} .gpu/lib/
+  local hf
+  for hf in shared/bench ../shared/bench /work/shared/bench; do
+    if [ -d "$hf" ]; then
+      cp "$hf"/*.py .gpu/hf/
+      break
+    fi
+  done
   {
     echo "git $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests bench || echo '+dirty')"
     echo "built $(date -u +%FT%TZ) on $(uname -m), $(/usr/local/cuda/bin/nvcc --version | tail -1)"

@@ -14,9 +14,9 @@
 #include "kernels/cuda/device.h"
 
 // Skips the calling test, with the CUDA runtime's reason, when no CUDA device is usable.
-#define TUNE_REQUIRE_GPU()                                                               \
-  do {                                                                                   \
-    std::string tune_why_;                                                               \
+#define TUNE_REQUIRE_GPU()                                                                            \
+  do {                                                                                                \
+    std::string tune_why_;                                                                            \
     if (!::tune::cuda::device_available(&tune_why_)) GTEST_SKIP() << "no CUDA device: " << tune_why_; \
   } while (0)
 

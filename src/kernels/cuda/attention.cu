@@ -68,8 +68,8 @@ __global__ void attention_forward_kernel(T* out, T* probs, const T* q, const T* 
 // grid (T, Nq, B), query row i: dp_j = dout_i . v_j, rowdot = sum_j p_ij dp_j, ds_j = p_ij (dp_j - rowdot),
 // dq_i = scale sum_j ds_j k_j. Shared: ds[T], dos[D].
 template <class T>
-__global__ void attention_backward_q_kernel(T* dq, float* rowdot, const T* dout, const T* probs, const T* k,
-                                            const T* v, int Tn, int Nq, int Nkv, int D, float scale) {
+__global__ void attention_backward_q_kernel(T* dq, float* rowdot, const T* dout, const T* probs, const T* k, const T* v,
+                                            int Tn, int Nq, int Nkv, int D, float scale) {
   extern __shared__ float smem[];
   float* ds = smem;
   float* dos = smem + Tn;

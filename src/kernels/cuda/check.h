@@ -12,16 +12,16 @@ namespace tune::cuda {
 }  // namespace tune::cuda
 
 // Throws tune::Error when the CUDA runtime call does not return cudaSuccess.
-#define TUNE_CUDA_CHECK(call)                                                          \
-  do {                                                                                 \
-    const cudaError_t tune_err_ = (call);                                              \
+#define TUNE_CUDA_CHECK(call)                                                                    \
+  do {                                                                                           \
+    const cudaError_t tune_err_ = (call);                                                        \
     if (tune_err_ != cudaSuccess) ::tune::cuda::fail_cuda(tune_err_, #call, __FILE__, __LINE__); \
   } while (0)
 
 // Throws tune::Error when the cuBLAS call does not return CUBLAS_STATUS_SUCCESS.
-#define TUNE_CUBLAS_CHECK(call)                                                                   \
-  do {                                                                                            \
-    const cublasStatus_t tune_st_ = (call);                                                       \
+#define TUNE_CUBLAS_CHECK(call)                                                                            \
+  do {                                                                                                     \
+    const cublasStatus_t tune_st_ = (call);                                                                \
     if (tune_st_ != CUBLAS_STATUS_SUCCESS) ::tune::cuda::fail_cublas(tune_st_, #call, __FILE__, __LINE__); \
   } while (0)
 

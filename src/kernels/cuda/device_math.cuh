@@ -17,11 +17,17 @@ __device__ __forceinline__ float to_f32(__half x) { return __half2float(x); }
 template <class T>
 __device__ __forceinline__ T from_f32(float x);
 template <>
-__device__ __forceinline__ float from_f32<float>(float x) { return x; }
+__device__ __forceinline__ float from_f32<float>(float x) {
+  return x;
+}
 template <>
-__device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+__device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float x) {
+  return __float2bfloat16_rn(x);
+}
 template <>
-__device__ __forceinline__ __half from_f32<__half>(float x) { return __float2half_rn(x); }
+__device__ __forceinline__ __half from_f32<__half>(float x) {
+  return __float2half_rn(x);
+}
 
 __device__ __forceinline__ float warp_sum(float x) {
   for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
@@ -59,9 +65,12 @@ __device__ __forceinline__ float block_max(float x) {
 template <class F>
 void dispatch_storage(DType t, const char* op, F&& f) {
   storage_bytes(t, op);  // throws for unsupported types
-  if (t == DType::F32) f(float{});
-  else if (t == DType::BF16) f(__nv_bfloat16{});
-  else f(__half{});
+  if (t == DType::F32)
+    f(float{});
+  else if (t == DType::BF16)
+    f(__nv_bfloat16{});
+  else
+    f(__half{});
 }
 
 inline unsigned blocks_for(int64_t n, int threads) { return static_cast<unsigned>((n + threads - 1) / threads); }

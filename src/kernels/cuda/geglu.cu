@@ -48,22 +48,23 @@ unsigned grid_for(int64_t n) { return static_cast<unsigned>(n < 256 * 65535 ? (n
 
 }  // namespace
 
-void geglu_forward(void* h, const void* gate, const void* up, int64_t n, Activation act, DType t,
-                   cudaStream_t stream) {
+void geglu_forward(void* h, const void* gate, const void* up, int64_t n, Activation act, DType t, cudaStream_t stream) {
   if (n == 0) return;
   dispatch_storage(t, "geglu_forward", [&](auto tag) {
     using T = decltype(tag);
     auto* o = static_cast<T*>(h);
     auto* g = static_cast<const T*>(gate);
     auto* u = static_cast<const T*>(up);
-    if (act == Activation::GeluTanh) geglu_forward_kernel<T, true><<<grid_for(n), 256, 0, stream>>>(o, g, u, n);
-    else geglu_forward_kernel<T, false><<<grid_for(n), 256, 0, stream>>>(o, g, u, n);
+    if (act == Activation::GeluTanh)
+      geglu_forward_kernel<T, true><<<grid_for(n), 256, 0, stream>>>(o, g, u, n);
+    else
+      geglu_forward_kernel<T, false><<<grid_for(n), 256, 0, stream>>>(o, g, u, n);
   });
   TUNE_CUDA_CHECK_LAUNCH();
 }
 
-void geglu_backward(void* dgate, void* dup, const void* dh, const void* gate, const void* up, int64_t n,
-                    Activation act, DType t, cudaStream_t stream) {
+void geglu_backward(void* dgate, void* dup, const void* dh, const void* gate, const void* up, int64_t n, Activation act,
+                    DType t, cudaStream_t stream) {
   if (n == 0) return;
   dispatch_storage(t, "geglu_backward", [&](auto tag) {
     using T = decltype(tag);

@@ -25,9 +25,8 @@ void gemm(Blas& blas, cublasOperation_t ta, cublasOperation_t tb, int m, int n, 
     TUNE_CHECK(beta == 0.0f || beta == 1.0f, op, ": k = 0 with beta ", beta);
     return;
   }
-  TUNE_CUBLAS_CHECK(cublasGemmEx(blas.handle(), ta, tb, m, n, k, &alpha, a, cuda_type(t, op), lda, b,
-                                 cuda_type(t, op), ldb, &beta, c, cuda_type(ct, op), m, CUBLAS_COMPUTE_32F,
-                                 CUBLAS_GEMM_DEFAULT));
+  TUNE_CUBLAS_CHECK(cublasGemmEx(blas.handle(), ta, tb, m, n, k, &alpha, a, cuda_type(t, op), lda, b, cuda_type(t, op),
+                                 ldb, &beta, c, cuda_type(ct, op), m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace

@@ -1,13 +1,12 @@
 // Chunked LM head + cross-entropy: gather the chunk's hidden rows, logits = h E^T (cuBLAS, fp32 out), one block per
 // row for log-sum-exp, loss and dlogits, dh_chunk = dlogits E (cuBLAS), scatter-add into dh.
-#include "kernels/cuda/lm_head.h"
-
 #include <algorithm>
 #include <vector>
 
 #include "core/error.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/lm_head.h"
 
 namespace tune::cuda {
 namespace {
@@ -62,7 +61,7 @@ double lm_head_cross_entropy(Blas& blas, void* dh, const void* h, const void* E,
                              int H, int V, float grad_scale, int64_t* n_valid, DType t, LmHeadWorkspace* ws,
                              int chunk_rows) {
   const size_t elem = storage_bytes(t, "lm_head_cross_entropy");
-  std::vector<int64_t> rows;    // [n]
+  std::vector<int64_t> rows;     // [n]
   std::vector<int32_t> targets;  // [n]
   for (int b = 0; b < B; ++b)
     for (int p = 0; p + 1 < T; ++p) {
@@ -103,8 +102,8 @@ double lm_head_cross_entropy(Blas& blas, void* dh, const void* h, const void* E,
       gather_rows_kernel<<<rc, kThreads, 0, s>>>(hc, static_cast<const Ty*>(h), w.rows.get() + r0, H);
       TUNE_CUDA_CHECK_LAUNCH();
       linear_forward(blas, w.logits.get(), DType::F32, hc, E, t, rc, H, V, 1.0f, false);  // [rc, V]
-      cross_entropy_rows_kernel<<<rc, kThreads, 0, s>>>(w.losses.get() + r0, dl, w.logits.get(),
-                                                        w.targets.get() + r0, V, grad_scale);
+      cross_entropy_rows_kernel<<<rc, kThreads, 0, s>>>(w.losses.get() + r0, dl, w.logits.get(), w.targets.get() + r0,
+                                                        V, grad_scale);
       TUNE_CUDA_CHECK_LAUNCH();
       if (!dh) continue;
       linear_backward_input(blas, w.dh.get(), DType::F32, dl, E, t, rc, H, V, 1.0f, false);  // [rc, H]

@@ -57,8 +57,8 @@ void attention_backward(void* dq, void* dk, void* dv, const void* dout, const vo
 void geglu_forward(void* h, const void* gate, const void* up, int64_t n, Activation act, DType t,
                    cudaStream_t stream = 0);
 // dgate[n] (t) =, dup[n] (t) = given dh[n] (t)
-void geglu_backward(void* dgate, void* dup, const void* dh, const void* gate, const void* up, int64_t n,
-                    Activation act, DType t, cudaStream_t stream = 0);
+void geglu_backward(void* dgate, void* dup, const void* dh, const void* gate, const void* up, int64_t n, Activation act,
+                    DType t, cudaStream_t stream = 0);
 
 // ---- value head (TRL ValueHead Linear(H, 1)) with fp32 master weight and bias ----
 // values[N] fp32 = x[N,H] (t) . w[H] fp32 + b[1] fp32

@@ -13,7 +13,7 @@ __global__ void rope_kernel(T* x, const float* cos_t, const float* sin_t, int Tn
   const int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (e >= pairs) return;
   const int i = int(e % half);
-  const int64_t head = e / half;          // flat (b, t, h)
+  const int64_t head = e / half;  // flat (b, t, h)
   const int t = int((head / nh) % Tn);
   const float c = cos_t[int64_t(t) * half + i], s = sign * sin_t[int64_t(t) * half + i];
   T* v = x + head * 2 * half;

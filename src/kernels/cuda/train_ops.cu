@@ -12,7 +12,9 @@ namespace {
 
 constexpr int kThreads = 256;
 
-unsigned grid_for(int64_t n) { return static_cast<unsigned>(n < kThreads * 65535LL ? (n + kThreads - 1) / kThreads : 65535); }
+unsigned grid_for(int64_t n) {
+  return static_cast<unsigned>(n < kThreads * 65535LL ? (n + kThreads - 1) / kThreads : 65535);
+}
 
 // torch's CPU lerp(start, end, w): fma(w, end - start, start) for |w| < 0.5, else fma(w - 1, end - start, end).
 __device__ __forceinline__ float torch_lerp(float start, float end, float w) {

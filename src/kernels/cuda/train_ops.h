@@ -10,11 +10,11 @@ namespace tune::cuda {
 
 // The fp32 scalars of one torch AdamW update, derived in double exactly as train/adamw.cpp does.
 struct AdamWScalars {
-  float decay_factor;   // fp32(1 - lr*weight_decay); 1 when the tensor is not decayed
-  float lerp_weight;    // fp32(1 - beta1)
-  float beta2;          // fp32(beta2)
+  float decay_factor;  // fp32(1 - lr*weight_decay); 1 when the tensor is not decayed
+  float lerp_weight;   // fp32(1 - beta1)
+  float beta2;         // fp32(beta2)
   float one_minus_beta2;
-  float neg_step_size;  // fp32(-lr / (1 - beta1^t))
+  float neg_step_size;          // fp32(-lr / (1 - beta1^t))
   float bias_correction2_sqrt;  // fp32((1 - beta2^t)^0.5)
   float eps;
 };

@@ -61,8 +61,7 @@ void value_head_backward(void* dx, float* dw, float* db, const float* dvalues, c
   if (N == 0) return;
   dispatch_storage(t, "value_head_backward", [&](auto tag) {
     using T = decltype(tag);
-    value_head_dw_kernel<<<blocks_for(H, kThreads), kThreads, 0, stream>>>(dw, dvalues, static_cast<const T*>(x), N,
-                                                                            H);
+    value_head_dw_kernel<<<blocks_for(H, kThreads), kThreads, 0, stream>>>(dw, dvalues, static_cast<const T*>(x), N, H);
     value_head_db_kernel<<<1, kThreads, 0, stream>>>(db, dvalues, N);
     value_head_dx_kernel<<<N, kThreads, 0, stream>>>(static_cast<T*>(dx), dvalues, w, H);
   });
