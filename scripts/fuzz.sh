@@ -15,7 +15,7 @@ cxx="${CXX:-$(command -v clang++-14 || command -v clang++ || true)}"
 targets=(fuzz_safetensors fuzz_json_configs)
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" \
-  -DTUNE_FUZZ=ON -DTUNE_BUILD_TESTS=OFF >/dev/null
+  -DTUNE_FUZZ=ON -DTUNE_BUILD_TESTS=OFF -DTUNE_CUDA=OFF >/dev/null
 ninja -C "$build" -j"$jobs" "${targets[@]}"
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/tune-fuzz.XXXXXX")"
