@@ -5,6 +5,7 @@
 //                    --prompt 128 --new 128 --lora-r 8]
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,7 +14,6 @@
 #include <vector>
 
 #include "infer/generator.h"
-#include "infer/kv_decoder.h"
 #include "model/lora.h"
 #include "model/random_init.h"
 
@@ -21,7 +21,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
 
 }  // namespace
 
@@ -65,22 +68,29 @@ int main(int argc, char** argv) {
 
   for (const bool branch : {false, true}) {
     if (branch) m.adapter = adapter;
-    tune::KvDecoder dec(m.cfg, m.weights, branch ? &adapter : nullptr);
-    dec.prefill(prompt, static_cast<int>(prompt.size()));  // warm-up
-    auto t0 = Clock::now();
-    dec.prefill(prompt, static_cast<int>(prompt.size()));
-    const double prefill_s = seconds_since(t0);
     tune::Generator gen(m, {});
     gen.generate(prompt, p);  // warm-up
-    t0 = Clock::now();
-    const tune::Generation g = gen.generate(prompt, p);
-    const double total_s = seconds_since(t0);
-    const double decode_tps = (g.tokens.size() - 1) / (total_s - prefill_s);
+    // Median over 3 runs of the prefill time (start to the first token) and the decode rate (first to last token).
+    std::vector<double> prefill, decode;
+    size_t n_new = 0;
+    for (int run = 0; run < 3; ++run) {
+      const auto t0 = Clock::now();
+      Clock::time_point first, last;
+      const tune::Generation g = gen.generate(prompt, p, [&](int32_t) {
+        last = Clock::now();
+        if (first == Clock::time_point()) first = last;
+        return true;
+      });
+      n_new = g.tokens.size();
+      prefill.push_back(prompt.size() / std::chrono::duration<double>(first - t0).count());
+      decode.push_back((n_new - 1) / std::chrono::duration<double>(last - first).count());
+    }
     std::printf(
         "{\"bench\": \"cpu_decode\", \"lora\": \"%s\", \"threads\": %d, \"hidden\": %d, \"layers\": %d, "
-        "\"vocab\": %d, \"prompt\": %zu, \"new\": %zu, \"prefill_tokens_per_s\": %.1f, \"decode_tokens_per_s\": %.1f}\n",
+        "\"vocab\": %d, \"prompt\": %zu, \"new\": %zu, \"prefill_tokens_per_s\": %.1f, "
+        "\"decode_tokens_per_s\": %.1f}\n",
         branch ? "branch" : "none", omp_get_max_threads(), m.cfg.hidden_size, m.cfg.num_layers, m.cfg.vocab_size,
-        prompt.size(), g.tokens.size(), prompt.size() / prefill_s, decode_tps);
+        prompt.size(), n_new, median(prefill), median(decode));
   }
   return 0;
 }
