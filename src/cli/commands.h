@@ -13,6 +13,7 @@ const CommandSpec& step_command();
 const CommandSpec& data_command();
 const CommandSpec& train_command();
 const CommandSpec& export_command();
+const CommandSpec& chat_command();
 
 // In the order `tune --help` lists them.
 std::vector<const CommandSpec*> all_commands();
