@@ -1,5 +1,7 @@
 #include "serve/api_server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -19,6 +21,7 @@ struct ApiServer::Impl {
   ServerContext ctx;
   httplib::Server http;
   int port = 0;
+  socket_t listen_socket = -1;  // the socket httplib bound
   std::atomic<bool> stop_requested{false}, in_run{false};
 };
 
@@ -60,6 +63,13 @@ ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
 
   httplib::Server& http = impl_->http;
   http.set_payload_max_length(options.max_body_bytes);
+  // httplib's default SO_REUSEPORT would let a second server share the port silently; SO_REUSEADDR alone refuses
+  // a port in use but still binds over one a stopped server left in TIME_WAIT
+  http.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    impl_->listen_socket = sock;
+  });
   http.set_error_handler(httplib::Server::HandlerWithResponse(
       [options](const httplib::Request& req, httplib::Response& res) { return fill_error(options, req, res); }));
   http.Get("/v1/models", [&ctx](const httplib::Request&, httplib::Response& res) {
@@ -72,6 +82,9 @@ ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
                                   : (http.bind_to_port(options.host, options.port) ? options.port : -1);
   TUNE_CHECK(impl_->port > 0, "cannot listen on ", options.host, ":", options.port,
              " (the port is in use or the host is not an address of this machine); choose another --port or --host");
+  // httplib 0.11 listens with a backlog of 5: a burst of clients overflows the accept queue and waits for TCP
+  // retransmits (seconds) or fails. Listening again on the bound socket raises the backlog (Linux).
+  ::listen(impl_->listen_socket, SOMAXCONN);
 }
 
 ApiServer::~ApiServer() {
