@@ -12,6 +12,7 @@ const CommandSpec& new_model_command();
 const CommandSpec& step_command();
 const CommandSpec& data_command();
 const CommandSpec& train_command();
+const CommandSpec& chat_command();
 const CommandSpec& score_command();
 const CommandSpec& serve_command();
 

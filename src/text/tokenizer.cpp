@@ -61,7 +61,7 @@ struct DeclaredTokens {
   std::map<std::string, std::optional<Source>> named;  // bos_token/eos_token/pad_token/unk_token -> string or none
   struct Added {
     std::string content;
-    bool lstrip, rstrip;
+    bool lstrip, rstrip, special;
   };
   std::vector<Source> additional;
   std::map<int32_t, Added> added;  // added_tokens_decoder: id -> token
@@ -103,7 +103,7 @@ void read_added_decoder(const json& decoder, const fs::path& file, DeclaredToken
     std::string content = token["content"].get<std::string>();
     TUNE_CHECK(!content.empty(), file.string(), ": ", where, " has an empty \"content\"");
     out.added[static_cast<int32_t>(id)] = {content, flag(token, "lstrip", file, where),
-                                           flag(token, "rstrip", file, where)};
+                                           flag(token, "rstrip", file, where), flag(token, "special", file, where)};
   }
 }
 
@@ -147,6 +147,7 @@ Tokenizer Tokenizer::load(const fs::path& dir) {
   for (const auto& [id, added] : declared.added) {
     by_content[added.content] = {added.content, id, added.lstrip, added.rstrip};
     tok.added_by_id_[id] = added.content;
+    if (added.special) tok.special_ids_.insert(id);
     max_id = std::max(max_id, id);
   }
   // A special token not in added_tokens_decoder is split out as well and takes its id from tokenizer.model.
@@ -168,7 +169,9 @@ Tokenizer Tokenizer::load(const fs::path& dir) {
   tok.eos_id_ = named_id("eos_token", tok.sp_->eos_id());
   tok.pad_id_ = named_id("pad_token", tok.sp_->pad_id());
   tok.unk_id_ = named_id("unk_token", tok.sp_->unk_id());
-  for (const auto& s : declared.additional) resolve(s);
+  for (const auto& s : declared.additional) tok.special_ids_.insert(resolve(s));
+  for (const int32_t id : {tok.bos_id_, tok.eos_id_, tok.pad_id_, tok.unk_id_})
+    if (id >= 0) tok.special_ids_.insert(id);
 
   for (auto& [content, token] : by_content) {
     tok.special_.push_back(token);

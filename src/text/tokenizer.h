@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sentencepiece {
@@ -37,6 +38,9 @@ class Tokenizer {
   // Ids -> text like HF's slow GemmaTokenizer._decode without skipping specials: runs of ordinary ids are
   // SentencePiece-decoded (byte pieces become bytes), added tokens become their content. Out-of-range id -> Error.
   std::string decode(std::span<const int32_t> ids) const;
+  // True for the tokens HF's decode(skip_special_tokens=True) drops: bos/eos/pad/unk, additional_special_tokens and
+  // added tokens declared "special": true.
+  bool is_special(int32_t id) const { return special_ids_.contains(id); }
   std::string id_to_piece(int32_t id) const;
   std::optional<int32_t> piece_to_id(std::string_view piece) const;  // nullopt when unknown
 
@@ -58,6 +62,7 @@ class Tokenizer {
   std::vector<AddedToken> special_;                        // added/special token strings, longest first
   std::string special_first_bytes_;                        // the distinct first bytes of special_, for scanning
   std::unordered_map<int32_t, std::string> added_by_id_;  // id -> content, for decode and id_to_piece
+  std::unordered_set<int32_t> special_ids_;               // see is_special
   int32_t bos_id_ = -1, eos_id_ = -1, pad_id_ = -1, unk_id_ = -1;
   int vocab_size_ = 0;
 };

@@ -1,4 +1,4 @@
-// CPU nn.Linear matmuls (forward, input grad, weight grad) through cblas_sgemm.
+// CPU nn.Linear matmuls (forward, input grad, weight grad) through cblas_sgemm (cblas_sgemv for a single row).
 #include <cblas.h>
 
 #include <algorithm>
@@ -12,6 +12,10 @@ void linear_forward(float* y, const float* x, const float* w, int N, int in, int
   if (N == 0 || out == 0) return;
   if (in == 0) {
     if (!accumulate) std::fill_n(y, int64_t(N) * out, 0.0f);
+    return;
+  }
+  if (N == 1) {  // one row (a decode step): the matrix-vector product, several times faster than a 1-row GEMM
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, alpha, w, in, x, 1, accumulate ? 1.0f : 0.0f, y, 1);
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, out, in, alpha, x, in, w, in, accumulate ? 1.0f : 0.0f, y,

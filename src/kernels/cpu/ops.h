@@ -53,6 +53,13 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
                         const float* k, const float* v, int B, int T, int Nq, int Nkv, int D, float scale,
                         std::vector<float>* ds_scratch = nullptr);
 
+// ---- decode attention: one new query over a K/V cache (generation) ----
+// q[Nq,D] is the query at position T-1; k/v[T,Nkv,D] cache positions 0..T-1, its own included (causal by
+// construction). out[Nq,D] = softmax(scale * q.k^T) . v per head; query head h reads kv head h / (Nq/Nkv).
+// scores: a reused [Nq, T] buffer (a local one when nullptr).
+void attention_decode(float* out, const float* q, const float* k, const float* v, int T, int Nq, int Nkv, int D,
+                      float scale, std::vector<float>* scores = nullptr);
+
 // ---- GeGLU: h = act(gate) * up ----
 void geglu_forward(float* h, const float* gate, const float* up, int64_t n, Activation act);
 // dgate =, dup = given dh

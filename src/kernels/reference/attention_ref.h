@@ -50,6 +50,31 @@ void attention_forward(T* out, T* probs, const T* q, const T* k, const T* v, con
       }
 }
 
+// One query q[Nq,D] at position T-1 over caches k/v[T,Nkv,D] (every cached key allowed). out[Nq,D] =.
+template <class T>
+void attention_decode(T* out, const T* q, const T* k, const T* v, int Tn, int Nq, int Nkv, int D,
+                      std::type_identity_t<T> scale) {
+  const int group = Nq / Nkv;
+  std::vector<T> p(Tn);  // [T] probabilities of one head
+  for (int h = 0; h < Nq; ++h) {
+    const int g = h / group;
+    T mx = 0;
+    for (int j = 0; j < Tn; ++j) {
+      T dot = 0;
+      for (int d = 0; d < D; ++d) dot += q[int64_t(h) * D + d] * k[(int64_t(j) * Nkv + g) * D + d];
+      p[j] = dot * scale;
+      mx = j == 0 ? p[j] : std::max(mx, p[j]);
+    }
+    T sum = 0;
+    for (int j = 0; j < Tn; ++j) sum += (p[j] = std::exp(p[j] - mx));
+    for (int d = 0; d < D; ++d) {
+      T acc = 0;
+      for (int j = 0; j < Tn; ++j) acc += p[j] / sum * v[(int64_t(j) * Nkv + g) * D + d];
+      out[int64_t(h) * D + d] = acc;
+    }
+  }
+}
+
 // dq[B,T,Nq,D] =, dk/dv[B,T,Nkv,D] = given dout[B,T,Nq,D] and the probs saved by attention_forward:
 // dv_j = sum_i p_ij dout_i; dp_ij = dout_i . v_j; ds_ij = p_ij (dp_ij - sum_j' p_ij' dp_ij');
 // dq_i = scale sum_j ds_ij k_j; dk_j = scale sum_i ds_ij q_i (kv grads summed over the query heads of a group).

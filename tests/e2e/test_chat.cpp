@@ -1,0 +1,102 @@
+// `tune chat` end to end with stdin piped in: streamed replies equal the library's generation for the same
+// conversation (history, /clear, /exit), seeded sampling repeats, and a config without a template is an error.
+#include <gtest/gtest.h>
+
+#include "config/plan.h"
+#include "e2e/e2e_support.h"
+#include "infer/generator.h"
+#include "infer/inference_model.h"
+
+namespace tune::e2e {
+namespace {
+
+struct ChatRun {
+  int exit_code = -1;
+  std::string out, err;  // stdout, stderr
+};
+
+// Runs `tune chat args...` with `input` as its stdin.
+ChatRun run_chat(const std::vector<std::string>& args, const std::string& input, const fs::path& dir) {
+  const fs::path in = dir / "stdin.txt", out = dir / "stdout.txt", err = dir / "stderr.txt";
+  write_text(in, input);
+  std::vector<std::string> argv_s = {TUNE_BINARY, "chat"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, TUNE_BINARY, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error(std::string("posix_spawn failed: ") + std::strerror(rc));
+  const ExitStatus s = wait_for(pid);
+  return {s.signal ? 128 + s.signal : s.code, read_bytes(out), read_bytes(err)};
+}
+
+class Chat : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    make_tiny_model(*dir_ / "model", *dir_ / "new_model.log");
+    // Greedy with a strong repetition penalty: a random model then says something different at every step.
+    write_text(*dir_ / "chat.yaml", "model_name_or_path: " + (*dir_ / "model").string() +
+                                        "\ntemplate: gemma\ndo_sample: false\nrepetition_penalty: 3.0\n"
+                                        "max_new_tokens: 10\nthreads: 1\n");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static TempDir* dir_;
+};
+TempDir* Chat::dir_ = nullptr;
+
+// The reply the library gives to a conversation ending with a user message, decoded as chat streams it.
+std::string library_reply(const InferenceModel& m, Generator& gen, const std::vector<Message>& conversation) {
+  const Generation g = gen.generate(chat_prompt_ids(m, conversation, ""), SamplingParams::from_plan(m.plan));
+  std::vector<int32_t> kept;
+  for (const int32_t id : g.tokens)
+    if (!m.tokenizer->is_special(id)) kept.push_back(id);
+  return m.tokenizer->decode(kept);
+}
+
+TEST_F(Chat, PipedConversationWithHistoryClearAndExit) {
+  const ChatRun r = run_chat({(*dir_ / "chat.yaml").string()},
+                             "hello there\nhow old are you?\n/clear\nhello there\n/exit\nnever read\n", dir_->path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  const InferenceModel m = load_inference_model(load_plan(*dir_ / "chat.yaml"));
+  Generator gen(m);
+  const std::string a1 = library_reply(m, gen, {{Role::User, "hello there"}});
+  const std::string a2 = library_reply(
+      m, gen, {{Role::User, "hello there"}, {Role::Assistant, a1}, {Role::User, "how old are you?"}});
+  ASSERT_FALSE(a1.empty());
+  EXPECT_NE(a1, a2);
+  EXPECT_EQ(r.out, "Assistant: " + a1 + "\nAssistant: " + a2 + "\nHistory has been removed.\nAssistant: " + a1 + "\n");
+  EXPECT_NE(r.err.find("/clear"), std::string::npos) << r.err;
+}
+
+TEST_F(Chat, EndOfInputQuitsAndSeededSamplingRepeats) {
+  const std::vector<std::string> args = {(*dir_ / "chat.yaml").string(), "do_sample=true", "temperature=1.0",
+                                         "top_p=0.9", "seed=5"};
+  const ChatRun a = run_chat(args, "tell me something\n", dir_->path());
+  const ChatRun b = run_chat(args, "tell me something\n", dir_->path());
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(a.out.rfind("Assistant: ", 0), 0u) << a.out;
+}
+
+TEST_F(Chat, ConfigWithoutTemplateIsAnError) {
+  write_text(*dir_ / "no_template.yaml", "model_name_or_path: " + (*dir_ / "model").string() + "\n");
+  const ChatRun r = run_chat({(*dir_ / "no_template.yaml").string()}, "hi\n", dir_->path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("template: gemma"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace tune::e2e
