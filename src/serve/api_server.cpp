@@ -16,7 +16,7 @@ namespace tune {
 
 struct ApiServer::Impl {
   Impl(const InferenceModel& model, const ServeOptions& options)
-      : queue(options.queue_size), ctx{model, queue, nullptr} {}
+      : queue(options.queue_size), ctx{model, queue, nullptr, nullptr} {}
   WorkQueue queue;
   ServerContext ctx;
   httplib::Server http;
@@ -60,6 +60,7 @@ ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
                     std::chrono::system_clock::now().time_since_epoch()).count();
   ctx.max_items_per_forward = std::max(1, model.plan.per_device_eval_batch_size);
   if (model.value_head) ctx.scorer = std::make_unique<RewardScorer>(model);
+  if (model.chat_template) ctx.generator = std::make_unique<Generator>(model);
 
   httplib::Server& http = impl_->http;
   http.set_payload_max_length(options.max_body_bytes);

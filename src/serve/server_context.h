@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include "data/json_rows.h"
+#include "infer/generator.h"
 #include "infer/inference_model.h"
 #include "infer/reward_scorer.h"
 #include "serve/api_error.h"
@@ -21,6 +22,7 @@ struct ServerContext {
   const InferenceModel& model;
   WorkQueue& queue;
   std::unique_ptr<RewardScorer> scorer;  // null without a value head; used on the worker thread only
+  std::unique_ptr<Generator> generator;  // null without a chat template; used on the worker thread only
   int64_t created = 0;                   // unix time the model was loaded (the "created" of /v1/models)
   int max_items_per_forward = 8;         // per_device_eval_batch_size
 
