@@ -74,7 +74,11 @@ ChatRequest parse_chat_request(const Json& body, const Plan& plan) {
     const double t = v->get<double>();
     if (!(t >= 0.0 && t <= 2.0)) throw bad_request("invalid_temperature", "\"temperature\" must be in [0, 2]");
     r.params.temperature = static_cast<float>(t);
-    if (t == 0.0) r.params.do_sample = false;
+    r.params.do_sample = t > 0.0;
+  }
+  if (auto d = body.find("do_sample"); d != body.end() && !d->is_null()) {
+    if (!d->is_boolean()) throw bad_request("invalid_do_sample", "\"do_sample\" must be true or false");
+    r.params.do_sample = d->get<bool>();
   }
   if (const Json* v = number_field(body, "top_p")) {
     const double p = v->get<double>();

@@ -1,13 +1,17 @@
 // `tune serve` end to end: a child process on a free loopback port, talked to with httplib::Client — models list,
-// /v1/score equal to `tune score`, LLaMA-Factory's /v1/score/evaluation, OpenAI-style 4xx answers, 200 concurrent
-// requests all answered correctly, a full queue answering 503, and a clean stop on SIGTERM / SIGINT.
+// /v1/score equal to `tune score`, LLaMA-Factory's /v1/score/evaluation, chat completions (plain and streamed) equal
+// to the library's generation, OpenAI-style 4xx answers, 200 concurrent requests all answered correctly, a full
+// queue answering 503, and a clean stop on SIGTERM / SIGINT.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "config/plan.h"
 #include "e2e/serve_support.h"
+#include "infer/generator.h"
+#include "infer/inference_model.h"
 
 namespace tune::e2e {
 namespace {
@@ -18,7 +22,9 @@ class Serve : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    rm_ = make_tiny_reward_model(dir_->path(), "per_device_eval_batch_size: 8\n");
+    // greedy with a strong repetition penalty: the random model says something different at every step
+    rm_ = make_tiny_reward_model(dir_->path(), "per_device_eval_batch_size: 8\ndo_sample: false\n"
+                                               "repetition_penalty: 3.0\nmax_new_tokens: 10\n");
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -46,6 +52,60 @@ class Serve : public ::testing::Test {
     EXPECT_EQ(r->status, expected_status) << r->body;
     EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
     return Json::parse(r->body);
+  }
+
+  // The reply the library gives (what `tune chat` prints), for the server's config and the given sampling.
+  static std::string library_reply(const std::vector<Message>& conversation, const std::string& system,
+                                   const SamplingParams& params, std::string* finish = nullptr) {
+    const InferenceModel m = load_inference_model(load_plan(rm_.config));
+    Generator gen(m);
+    const Generation g = gen.generate(chat_prompt_ids(m, conversation, system), params);
+    std::vector<int32_t> kept;
+    for (const int32_t id : g.tokens)
+      if (!m.tokenizer->is_special(id)) kept.push_back(id);
+    if (finish) *finish = g.finish == FinishReason::Stop ? "stop" : "length";
+    return m.tokenizer->decode(kept);
+  }
+  static SamplingParams plan_params() { return SamplingParams::from_plan(load_plan(rm_.config)); }
+
+  // The "data: " payloads of a server-sent event stream.
+  static std::vector<std::string> sse_events(const std::string& body) {
+    std::vector<std::string> events;
+    size_t at = 0;
+    while (at < body.size()) {
+      const size_t end = body.find("\n\n", at);
+      EXPECT_NE(end, std::string::npos) << "unterminated event in " << body;
+      if (end == std::string::npos) break;
+      const std::string e = body.substr(at, end - at);
+      EXPECT_EQ(e.rfind("data: ", 0), 0u) << e;
+      events.push_back(e.substr(6));
+      at = end + 2;
+    }
+    return events;
+  }
+  // The content of a streamed completion (checking the chunk shapes), and its finish_reason.
+  static std::string streamed_content(const std::string& body, std::string* finish) {
+    const std::vector<std::string> events = sse_events(body);
+    EXPECT_GE(events.size(), 3u);
+    if (events.size() < 3) return "";
+    EXPECT_EQ(events.back(), "[DONE]");
+    std::string content;
+    for (size_t i = 0; i + 1 < events.size(); ++i) {
+      const Json c = Json::parse(events[i]);
+      EXPECT_EQ(c["object"], "chat.completion.chunk");
+      EXPECT_EQ(c["model"], "rm");
+      EXPECT_EQ(c["id"], Json::parse(events[0])["id"]);
+      const Json& choice = c["choices"][0];
+      if (i == 0) EXPECT_EQ(choice["delta"], (Json{{"role", "assistant"}, {"content", ""}}));
+      if (i + 2 == events.size()) {
+        EXPECT_TRUE(choice["delta"].empty());
+        *finish = choice["finish_reason"];
+      } else {
+        EXPECT_TRUE(choice["finish_reason"].is_null());
+        if (i > 0) content += choice["delta"]["content"].get<std::string>();
+      }
+    }
+    return content;
   }
 
   static void expect_error(const Json& body, const std::string& code, const std::string& message_part) {
@@ -140,6 +200,82 @@ TEST_F(Serve, ScoreEvaluationFollowsLlamaFactory) {
   EXPECT_NE(cut["scores"][0], body["scores"][0]);
 }
 
+TEST_F(Serve, ChatCompletionsEqualTheLibrarysGeneration) {
+  ServerProcess s({rm_.config.string(), "--port", "0"}, tmp("serve.log"));
+  const std::string request = R"({"model": "rm", "messages": [{"role": "system", "content": "Be brief."},
+      {"role": "user", "content": "hello there"}, {"role": "assistant", "content": "hi"},
+      {"role": "user", "content": "how old are you?"}]})";
+  std::string finish;
+  const std::string expected = library_reply(
+      {{Role::User, "hello there"}, {Role::Assistant, "hi"}, {Role::User, "how old are you?"}}, "Be brief.",
+      plan_params(), &finish);
+  ASSERT_FALSE(expected.empty());
+
+  const Json body = post(s, "/v1/chat/completions", request, 200);
+  EXPECT_EQ(body["object"], "chat.completion");
+  EXPECT_EQ(body["model"], "rm");
+  EXPECT_EQ(body["id"].get<std::string>().rfind("chatcmpl-", 0), 0u);
+  ASSERT_EQ(body["choices"].size(), 1u);
+  EXPECT_EQ(body["choices"][0]["index"], 0);
+  EXPECT_EQ(body["choices"][0]["message"]["role"], "assistant");
+  EXPECT_EQ(body["choices"][0]["message"]["content"], expected);
+  EXPECT_EQ(body["choices"][0]["finish_reason"], finish);
+  const Json& usage = body["usage"];
+  EXPECT_GT(usage["prompt_tokens"].get<int>(), 10);
+  EXPECT_EQ(usage["completion_tokens"], 10);  // max_new_tokens of the config, no stop token seen
+  EXPECT_EQ(usage["total_tokens"].get<int>(), usage["prompt_tokens"].get<int>() + 10);
+
+  // streamed: the deltas concatenate to the same text
+  Json streamed_request = Json::parse(request);
+  streamed_request["stream"] = true;
+  httplib::Client c = s.client();
+  const httplib::Result r = c.Post("/v1/chat/completions", streamed_request.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/event-stream");
+  std::string streamed_finish;
+  EXPECT_EQ(streamed_content(r->body, &streamed_finish), expected);
+  EXPECT_EQ(streamed_finish, finish);
+
+  // request sampling fields: seeded sampling repeats, plain and streamed alike, and max_tokens cuts
+  SamplingParams sampled = plan_params();
+  sampled.do_sample = true;
+  sampled.temperature = 1.0f;
+  sampled.top_p = 0.9f;
+  sampled.seed = 5;
+  sampled.max_new_tokens = 6;
+  const std::string expected_sampled = library_reply({{Role::User, "tell me something"}}, "", sampled);
+  const std::string sampled_request = R"({"messages": [{"role": "user", "content": "tell me something"}],
+      "temperature": 1.0, "top_p": 0.9, "seed": 5, "max_tokens": 6)";
+  const Json plain = post(s, "/v1/chat/completions", sampled_request + "}", 200);
+  EXPECT_EQ(plain["choices"][0]["message"]["content"], expected_sampled);
+  EXPECT_EQ(plain["usage"]["completion_tokens"], 6);
+  const httplib::Result sr = c.Post("/v1/chat/completions", sampled_request + R"(, "stream": true})", "application/json");
+  ASSERT_TRUE(sr);
+  std::string sampled_finish;
+  EXPECT_EQ(streamed_content(sr->body, &sampled_finish), expected_sampled);
+  EXPECT_EQ(sampled_finish, "length");
+}
+
+TEST_F(Serve, AClientLeavingAStreamDoesNotHurtTheServer) {
+  ServerProcess s({rm_.config.string(), "--port", "0"}, tmp("serve.log"));
+  httplib::Client c = s.client();
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/chat/completions";
+  req.set_header("Content-Type", "application/json");
+  req.body = R"({"messages": [{"role": "user", "content": "go on"}], "max_tokens": 500, "stream": true})";
+  int chunks = 0;
+  req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return ++chunks < 2; };  // hang up
+  const httplib::Result gone = c.send(req);
+  EXPECT_FALSE(gone);
+  EXPECT_EQ(chunks, 2);
+  const Json body = post(s, "/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}]})", 200);
+  EXPECT_EQ(body["usage"]["completion_tokens"], 10);
+  const ExitStatus e = s.stop(SIGTERM);
+  EXPECT_EQ(e.code, 0);
+}
+
 TEST_F(Serve, BadRequestsGetOpenAiStyleErrors) {
   ServerProcess s({rm_.config.string(), "--port", "0", "--max-body-kib", "4"}, tmp("serve.log"));
   expect_error(post(s, "/v1/score", "{\"input\": [", 400), "invalid_json", "not valid JSON");
@@ -174,40 +310,58 @@ TEST_F(Serve, ScoringWithoutValueHeadIs400) {
 
 TEST_F(Serve, TwoHundredConcurrentRequestsAreAllAnsweredCorrectly) {
   ServerProcess s({rm_.config.string(), "--port", "0"}, tmp("serve.log"));
+  // every 4th request a chat completion (streamed every 8th), the rest scores; the expected answers first, one at a time
   const std::vector<Json> in = inputs();
-  std::vector<Json> expected;  // each input scored alone, one request at a time
-  for (const Json& item : in) expected.push_back(post(s, "/v1/score", Json{{"input", {item}}}.dump(), 200)["scores"][0]);
+  std::vector<Json> expected_scores;
+  for (const Json& item : in)
+    expected_scores.push_back(post(s, "/v1/score", Json{{"input", {item}}}.dump(), 200)["scores"][0]);
+  auto chat_request = [](int i, bool stream) {
+    return Json{{"messages", {{{"role", "user"}, {"content", "question " + std::to_string(i % 5)}}}},
+                {"max_tokens", 3},
+                {"stream", stream}}
+        .dump();
+  };
+  std::vector<std::string> expected_chat;
+  for (int k = 0; k < 5; ++k)
+    expected_chat.push_back(post(s, "/v1/chat/completions", chat_request(k, false), 200)["choices"][0]["message"]["content"]);
 
   constexpr int kRequests = 200;
   std::vector<std::thread> threads;
-  std::vector<int> status(kRequests, 0);
-  std::vector<Json> got(kRequests);
-  std::vector<std::string> failures(kRequests);
+  std::vector<std::string> problems(kRequests);
   for (int i = 0; i < kRequests; ++i) {
     threads.emplace_back([&, i] {
       httplib::Client c = s.client();
-      const std::string body = Json{{"model", "rm"}, {"input", {in[i % in.size()]}}}.dump();
-      const httplib::Result r = c.Post("/v1/score", body, "application/json");
+      const bool chat = i % 4 == 0, stream = i % 8 == 0;
+      const std::string body = chat ? chat_request(i, stream)
+                                    : Json{{"model", "rm"}, {"input", {in[i % in.size()]}}}.dump();
+      const httplib::Result r = c.Post(chat ? "/v1/chat/completions" : "/v1/score", body, "application/json");
       if (!r) {
-        failures[i] = httplib::to_string(r.error());
-        return;
+        problems[i] = "no answer: " + httplib::to_string(r.error());
+      } else if (r->status != 200) {
+        problems[i] = "status " + std::to_string(r->status) + ": " + r->body;
+      } else if (stream) {
+        std::string finish;
+        const std::string content = streamed_content(r->body, &finish);
+        if (content != expected_chat[i % 5] || finish != "length") problems[i] = "wrong stream: " + r->body;
+      } else if (chat) {
+        const Json got = Json::parse(r->body);
+        if (got["choices"][0]["message"]["content"] != expected_chat[i % 5]) problems[i] = "wrong chat: " + r->body;
+      } else {
+        const Json got = Json::parse(r->body);
+        if (got["scores"] != Json::array({expected_scores[i % in.size()]})) problems[i] = "wrong score: " + r->body;
       }
-      status[i] = r->status;
-      got[i] = Json::parse(r->body, nullptr, false);
     });
   }
   for (auto& t : threads) t.join();
-  int ok = 0;
+  int correct = 0;
   for (int i = 0; i < kRequests; ++i) {
-    EXPECT_EQ(failures[i], "") << "request " << i;
-    EXPECT_EQ(status[i], 200) << "request " << i << ": " << got[i].dump();
-    if (status[i] != 200) continue;
-    ASSERT_EQ(got[i]["scores"].size(), 1u);
-    EXPECT_EQ(got[i]["scores"][0], expected[i % in.size()]) << "request " << i;
-    ok += got[i]["scores"][0] == expected[i % in.size()];
+    EXPECT_EQ(problems[i], "") << "request " << i;
+    correct += problems[i].empty();
   }
-  EXPECT_EQ(ok, kRequests);
-  std::printf("load test: %d concurrent POST /v1/score, %d answered 200 with the expected scores\n", kRequests, ok);
+  EXPECT_EQ(correct, kRequests);
+  std::printf("load test: %d concurrent requests (150 POST /v1/score, 25 chat completions, 25 streamed), %d answered "
+              "200 with the expected content\n",
+              kRequests, correct);
 }
 
 TEST_F(Serve, FullQueueAnswers503WithRetryAfterAndNothingIsLost) {

@@ -58,6 +58,12 @@ TEST(ChatRequest, RequestFieldsOverrideThePlan) {
   EXPECT_EQ(parse(R"({"messages": [{"role": "user", "content": "Hi"}], "max_completion_tokens": 3})")
                 .params.max_new_tokens,
             3);
+  Plan greedy;
+  greedy.do_sample = false;
+  EXPECT_TRUE(parse(R"({"messages": [{"role": "user", "content": "Hi"}], "temperature": 0.7})", greedy).params.do_sample);
+  EXPECT_FALSE(parse(R"({"messages": [{"role": "user", "content": "Hi"}]})", greedy).params.do_sample);
+  EXPECT_FALSE(parse(R"({"messages": [{"role": "user", "content": "Hi"}], "temperature": 0.7, "do_sample": false})")
+                   .params.do_sample);
 }
 
 TEST(ChatRequest, BadFieldsAre400NamingTheField) {
@@ -86,6 +92,7 @@ TEST(ChatRequest, BadFieldsAre400NamingTheField) {
   EXPECT_EQ(error_code("{" + user + R"(, "seed": -1})").substr(0, 13), "invalid_seed:");
   EXPECT_EQ(error_code("{" + user + R"(, "n": 2})").substr(0, 10), "invalid_n:");
   EXPECT_EQ(error_code("{" + user + R"(, "stream": "yes"})").substr(0, 15), "invalid_stream:");
+  EXPECT_EQ(error_code("{" + user + R"(, "do_sample": 1})").substr(0, 18), "invalid_do_sample:");
 }
 
 }  // namespace
