@@ -72,20 +72,21 @@ int run_score(const ParsedArgs& a) {
       pending.push_back({std::move(object), std::move(item)});
     } catch (const Error& e) {
       if (!skip_bad) throw;
-      std::fprintf(stderr, "\rwarning: %s; line skipped (--skip-bad)\n", e.what());
+      std::fprintf(stderr, "warning: %s; line skipped (--skip-bad)\n", e.what());
       ++skipped;
     }
     if (static_cast<int>(pending.size()) == batch_size) {
-      written += static_cast<int64_t>(pending.size());
+      written += batch_size;
       score_batch(scorer, pending, out);
       progress.add(batch_size, elapsed());
     }
   }
   TUNE_CHECK(in.eof(), "reading --in ", in_path.string(), " failed after line ", line_no);
   if (!pending.empty()) {
-    written += static_cast<int64_t>(pending.size());
-    progress.add(static_cast<int64_t>(pending.size()), elapsed());
+    const auto n = static_cast<int64_t>(pending.size());
+    written += n;
     score_batch(scorer, pending, out);
+    progress.add(n, elapsed());
   }
   out.commit();
   progress.finish(elapsed());
