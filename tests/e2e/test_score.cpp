@@ -84,6 +84,38 @@ TEST_F(Score, PairScoresEqualDoPredictPredictions) {
   EXPECT_NEAR(chosen_higher / 200.0, metrics.at("predict_accuracy").get<double>(), 1e-12);
 }
 
+// Answers ending in pad tokens (template empty: no eos after them) tell do_predict's two rules apart: per_token scores
+// the last id that is not the pad id, last_token the last real token. tune score follows rm_loss as do_predict does.
+TEST_F(Score, ScorePositionFollowsRmLossAsDoPredictDoes) {
+  const fs::path data = tmp("padded_data");
+  fs::create_directories(data);
+  write_text(data / "dataset_info.json", R"({"padded": {"file_name": "padded.jsonl", "ranking": true}})");
+  write_text(data / "padded.jsonl", "{\"instruction\": \"Say hi\", \"output\": [\"hello<pad>\", \"bye<pad><pad>\"]}\n"
+                                    "{\"instruction\": \"Who?\", \"output\": [\"Ann<pad>\", \"Bob\"]}\n");
+  std::vector<double> per_token;
+  for (const std::string loss : {"per_token", "last_token"}) {
+    const fs::path pred = tmp("pred_" + loss);
+    const TuneRun p = run_tune({"train", rm_.config.string(), "do_predict=true", "dataset=padded",
+                                "dataset_dir=" + data.string(), "template=empty", "rm_loss=" + loss,
+                                "output_dir=" + pred.string()},
+                               tmp("predict_" + loss + ".log"));
+    ASSERT_EQ(p.exit_code, 0) << tail(p.output);
+    const fs::path out = tmp("padded_" + loss + ".jsonl");
+    const TuneRun s = run_tune({"score", rm_.config.string(), "template=empty", "rm_loss=" + loss, "--in",
+                                (data / "padded.jsonl").string(), "--out", out.string()},
+                               tmp("score_" + loss + ".log"));
+    ASSERT_EQ(s.exit_code, 0) << tail(s.output);
+    const std::vector<Json> predictions = read_lines(pred / "generated_predictions.jsonl"), scored = read_lines(out);
+    ASSERT_EQ(scored.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(py_round(scored[i]["chosen_score"].get<double>(), 2), predictions[i]["chosen"]) << loss << " " << i;
+      EXPECT_EQ(py_round(scored[i]["rejected_score"].get<double>(), 2), predictions[i]["rejected"]) << loss << " " << i;
+      if (loss == "per_token") per_token.push_back(scored[i]["chosen_score"]);
+      else EXPECT_NE(scored[i]["chosen_score"].get<double>(), per_token[i]) << "the rules pick different positions";
+    }
+  }
+}
+
 TEST_F(Score, EveryFormatScoresItsConversationAlike) {
   const Json row = Json::parse(read_bytes(kAgeBiasData / "age_bias_test.json"))[0];
   const std::string q = row["instruction"].get<std::string>() + "\n" + row["input"].get<std::string>();
