@@ -85,6 +85,7 @@ struct Plan {
   std::string eval_strategy = "no";  // no|steps|epoch; the old key name evaluation_strategy is accepted too
   std::optional<int> eval_steps;     // resolved to logging_steps when eval_strategy is steps and it is unset
   bool compute_accuracy = false;     // SFT token accuracy (RM always reports pair accuracy)
+  bool predict_with_generate = false;  // sft do_predict generates answers (LF requires it for sft predictions)
 
   // ---- generation (LF GeneratingArguments: tune chat, tune serve, sft do_predict) ----
   bool do_sample = true;             // false = greedy

@@ -260,6 +260,7 @@ std::vector<KeyDef> make_keys() {
   k.push_back(word_key("eval_strategy", G::Eval, &Plan::eval_strategy, {"no", "steps", "epoch"}));
   k.push_back(optional_int_key("eval_steps", G::Eval, &Plan::eval_steps, 1, positive));
   k.push_back(bool_key("compute_accuracy", G::Eval, &Plan::compute_accuracy));
+  k.push_back(bool_key("predict_with_generate", G::Eval, &Plan::predict_with_generate));
   // generate
   k.push_back(bool_key("do_sample", G::Generate, &Plan::do_sample));
   k.push_back(double_key("temperature", G::Generate, &Plan::temperature, 0.0, 1e30, false, "a non-negative number"));

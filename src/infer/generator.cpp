@@ -37,16 +37,18 @@ Generator::Generator(const InferenceModel& model)
     : Generator(model, model.tokenizer ? model.stop_ids() : std::vector<int32_t>{}) {}
 
 Generator::Generator(const InferenceModel& model, std::vector<int32_t> stop_ids)
-    : model_(model),
-      stop_ids_(std::move(stop_ids)),
-      decoder_(model.cfg, model.weights, model.adapter ? &*model.adapter : nullptr) {}
+    : Generator(model.cfg, model.weights, model.adapter ? &*model.adapter : nullptr, std::move(stop_ids)) {}
+
+Generator::Generator(const ModelConfig& cfg, const ModelWeights& weights, const LoraAdapter* adapter,
+                     std::vector<int32_t> stop_ids)
+    : cfg_(cfg), stop_ids_(std::move(stop_ids)), decoder_(cfg, weights, adapter) {}
 
 Generation Generator::generate(std::span<const int32_t> prompt, const SamplingParams& p,
                                const std::function<bool(int32_t)>& on_token) {
   check(p);
   TUNE_CHECK(!prompt.empty(), "generation needs a prompt of at least one token");
   Generation g;
-  const int context = model_.cfg.max_position_embeddings;
+  const int context = cfg_.max_position_embeddings;
   const int room = context - static_cast<int>(prompt.size());
   if (room <= 0) return g;  // the prompt fills the context: FinishReason::Length, no tokens
   const int limit = std::min(p.max_new_tokens, room);

@@ -39,6 +39,9 @@ class Generator {
  public:
   explicit Generator(const InferenceModel& model);  // stop ids: model.stop_ids() (none without a tokenizer)
   Generator(const InferenceModel& model, std::vector<int32_t> stop_ids);
+  // The parts themselves (e.g. a model being trained); adapter (a LoRA branch) may be null.
+  Generator(const ModelConfig& cfg, const ModelWeights& weights, const LoraAdapter* adapter,
+            std::vector<int32_t> stop_ids);
 
   // New tokens after `prompt` until a stop id, max_new_tokens, or the context length (max_position_embeddings).
   // on_token(id) is called for each new token as soon as it is chosen (streaming; never for the stop id); returning
@@ -53,7 +56,7 @@ class Generator {
   int32_t choose(std::span<const float> logits, std::span<const int32_t> seen, const SamplingParams& p,
                  uint64_t step);
 
-  const InferenceModel& model_;
+  const ModelConfig& cfg_;
   std::vector<int32_t> stop_ids_;
   KvDecoder decoder_;
   std::vector<float> scores_;  // [V] the logits being processed

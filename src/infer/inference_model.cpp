@@ -51,16 +51,18 @@ void load_value_head_if_any(InferenceModel& m) {
 
 }  // namespace
 
-std::vector<int32_t> InferenceModel::stop_ids() const {
+std::vector<int32_t> generation_stop_ids(const Tokenizer& tok, const Template* chat_template) {
   std::vector<int32_t> ids;
   auto add = [&](int32_t id) {
     if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   };
-  if (chat_template) add(chat_template->eos_id(*tokenizer));
-  add(tokenizer->eos_id());
-  if (const auto eot = tokenizer->piece_to_id("<end_of_turn>")) add(*eot);
+  if (chat_template) add(chat_template->eos_id(tok));
+  add(tok.eos_id());
+  if (const auto eot = tok.piece_to_id("<end_of_turn>")) add(*eot);
   return ids;
 }
+
+std::vector<int32_t> InferenceModel::stop_ids() const { return generation_stop_ids(*tokenizer, chat_template); }
 
 InferenceModel load_inference_model(const Plan& plan) {
   InferenceModel m;

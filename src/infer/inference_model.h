@@ -33,6 +33,10 @@ struct InferenceModel {
   std::vector<int32_t> stop_ids() const;
 };
 
+// Generation's stop ids for a tokenizer and (optional) chat template: the template's eos, the tokenizer's eos and
+// <end_of_turn> when the vocabulary has it; no duplicates.
+std::vector<int32_t> generation_stop_ids(const Tokenizer& tok, const Template* chat_template);
+
 // Loads and checks everything; prints what it loaded to stderr. Adapters are merged in order (LLaMA-Factory's
 // inference rule); with plan.infer_merge_adapters false the last one stays separate. Errors are tune::Error naming
 // the file and the fix.

@@ -23,6 +23,7 @@
 #include "train/grad_clip.h"
 #include "train/lr_schedule.h"
 #include "train/params.h"
+#include "train/sft_predict.h"
 #include "train/stage_step.h"
 #include "train/step_math.h"
 
@@ -82,6 +83,7 @@ class Workflow {
   void train(const std::optional<fs::path>& resume_from);
   void evaluate_and_save();
   void predict_and_save();
+  void sft_predict_and_save();
   void save_card() const { save_model_card(out_, reported_plan(run_.plan), facts(), state_.log_history); }
 
  private:
@@ -235,8 +237,9 @@ void Workflow::evaluate_and_save() {
 }
 
 void Workflow::predict_and_save() {
-  TUNE_CHECK(run_.stage == Stage::Rm, "do_predict for stage ", run_.plan.stage,
-             " needs text generation, which tune.cpp does not have yet; use do_eval for the loss");
+  TUNE_CHECK(run_.stage != Stage::Pt, "do_predict is for stages sft (generated answers) and rm (scores), not pt; ",
+             "use do_eval for the loss");
+  if (run_.stage == Stage::Sft) return sft_predict_and_save();
   const EvalResult r = evaluate(model_, run_, run_.eval_indices);
   // LF's save_predictions: json.dumps({"chosen": round(float(c), 2), "rejected": ...}) lines joined by "\n".
   std::string lines;
@@ -255,6 +258,22 @@ void Workflow::predict_and_save() {
     if (key.rfind("eval_", 0) == 0) metrics["predict_" + key.substr(5)] = value;
   save_metrics(out_, "predict", metrics);
   std::cout << "***** predict metrics *****\n" << metrics.dump(2) << "\nwrote " << (out_ / "generated_predictions.jsonl").string() << "\n";
+}
+
+void Workflow::sft_predict_and_save() {
+  TUNE_CHECK(run_.plan.predict_with_generate, "do_predict for sft writes generated answers; set ",
+             "predict_with_generate: true (as LLaMA-Factory requires), or use do_eval for the loss");
+  const SftPredictions p = sft_predict(run_, run_.eval_indices);
+  fs::create_directories(out_);
+  write_file_atomic(out_ / "generated_predictions.jsonl", p.jsonl);
+  // HF predict(): speed metrics under the "predict_" prefix (LF's BLEU/ROUGE similarity metrics are not computed).
+  const nlohmann::ordered_json eval_metrics = eval_log_entry(p.run, 0.0, 0);
+  nlohmann::ordered_json metrics;
+  for (const auto& [key, value] : eval_metrics.items())
+    if (key.rfind("eval_", 0) == 0 && key != "eval_loss") metrics["predict_" + key.substr(5)] = value;
+  save_metrics(out_, "predict", metrics);
+  std::cout << "***** predict metrics *****\n" << metrics.dump(2) << "\nwrote "
+            << (out_ / "generated_predictions.jsonl").string() << "\n";
 }
 
 // LLaMA-Factory / HF rules for an existing output_dir: resume from its newest checkpoint unless

@@ -90,6 +90,26 @@ TEST_F(Chat, EndOfInputQuitsAndSeededSamplingRepeats) {
   EXPECT_EQ(a.out.rfind("Assistant: ", 0), 0u) << a.out;
 }
 
+TEST_F(Chat, AdapterMergedOrAsALoraBranch) {
+  const fs::path fixture = kRepo / "tests" / "data" / "trajectory";  // a tiny model with its tokenizer and adapter
+  write_text(*dir_ / "adapter.yaml", "model_name_or_path: " + (fixture / "model").string() +
+                                         "\nadapter_name_or_path: " + (fixture / "adapter").string() +
+                                         "\ntemplate: gemma\ndo_sample: false\nrepetition_penalty: 2.0\n"
+                                         "max_new_tokens: 8\nthreads: 1\n");
+  for (const std::string merge : {"true", "false"}) {
+    const ChatRun r = run_chat({(*dir_ / "adapter.yaml").string(), "infer_merge_adapters=" + merge},
+                               "Is the sky blue?\n", dir_->path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find(merge == "true" ? "merged adapter" : "as a LoRA branch"), std::string::npos) << r.err;
+    const InferenceModel m =
+        load_inference_model(load_plan(*dir_ / "adapter.yaml", {"infer_merge_adapters=" + merge}));
+    Generator gen(m);
+    const std::string a = library_reply(m, gen, {{Role::User, "Is the sky blue?"}});
+    ASSERT_FALSE(a.empty());
+    EXPECT_EQ(r.out, "Assistant: " + a + "\n") << "infer_merge_adapters=" << merge;
+  }
+}
+
 TEST_F(Chat, ConfigWithoutTemplateIsAnError) {
   write_text(*dir_ / "no_template.yaml", "model_name_or_path: " + (*dir_ / "model").string() + "\n");
   const ChatRun r = run_chat({(*dir_ / "no_template.yaml").string()}, "hi\n", dir_->path());
