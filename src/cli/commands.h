@@ -14,6 +14,8 @@ const CommandSpec& data_command();
 const CommandSpec& train_command();
 const CommandSpec& export_command();
 const CommandSpec& chat_command();
+const CommandSpec& score_command();
+const CommandSpec& serve_command();
 
 // In the order `tune --help` lists them.
 std::vector<const CommandSpec*> all_commands();

@@ -17,32 +17,6 @@ namespace {
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
-// Closes the fd and removes the temp file unless release() was called (after a successful rename).
-class TempFile {
- public:
-  TempFile(std::filesystem::path p, int fd) : path_(std::move(p)), fd_(fd) {}
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!released_) ::unlink(path_.c_str());
-  }
-  int fd() const { return fd_; }
-  const std::filesystem::path& path() const { return path_; }
-  // Closes the descriptor; returns 0 or the errno of a failed close (which can report a failed delayed write).
-  int close_fd() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc == 0 ? 0 : errno;
-  }
-  void release() { released_ = true; }
-
- private:
-  std::filesystem::path path_;
-  int fd_;
-  bool released_ = false;
-};
-
 [[noreturn]] void write_failed(const std::filesystem::path& path, const char* step, int err) {
   fail("cannot write ", path.string(), ": ", step, " failed: ", errno_text(err),
        " (check that the folder exists, is writable and has free space)");
@@ -72,32 +46,56 @@ void fsync_folder(const std::filesystem::path& path) {
 
 }  // namespace
 
-void write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes) {
-  TUNE_CHECK(!path.filename().empty(), "cannot write ", path.string(), ": the path names a folder, not a file");
-  const std::filesystem::path tmp_path = temp_path_for(path);
-  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) {
+AtomicFileWriter::AtomicFileWriter(std::filesystem::path path) : path_(std::move(path)) {
+  TUNE_CHECK(!path_.filename().empty(), "cannot write ", path_.string(), ": the path names a folder, not a file");
+  tmp_path_ = temp_path_for(path_);
+  fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd_ < 0) {
     const int err = errno;
-    write_failed(path, cat("creating temp file ", tmp_path.string()).c_str(), err);
+    write_failed(path_, cat("creating temp file ", tmp_path_.string()).c_str(), err);
   }
-  TempFile tmp(tmp_path, fd);
+}
 
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_path_.c_str());
+}
+
+void AtomicFileWriter::write(std::span<const std::byte> bytes) {
+  TUNE_CHECK(fd_ >= 0, "cannot write ", path_.string(), ": the file is already committed");
   const auto* p = reinterpret_cast<const char*>(bytes.data());
   size_t left = bytes.size();
   while (left > 0) {
-    const ssize_t n = ::write(tmp.fd(), p, left);
+    const ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      write_failed(path, "write", errno);
+      write_failed(path_, "write", errno);
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fsync(tmp.fd()) != 0) write_failed(path, "fsync", errno);
-  if (const int err = tmp.close_fd()) write_failed(path, "close", err);
-  if (::rename(tmp.path().c_str(), path.c_str()) != 0) write_failed(path, "rename from the temp file", errno);
-  tmp.release();
-  fsync_folder(path);
+}
+
+void AtomicFileWriter::write(std::string_view text) {
+  write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+}
+
+void AtomicFileWriter::commit() {
+  TUNE_CHECK(fd_ >= 0, "cannot commit ", path_.string(), " twice");
+  if (::fsync(fd_) != 0) write_failed(path_, "fsync", errno);
+  // close can report a failed delayed write
+  const int rc = ::close(fd_);
+  fd_ = -1;
+  if (rc != 0) write_failed(path_, "close", errno);
+  if (::rename(tmp_path_.c_str(), path_.c_str()) != 0) write_failed(path_, "rename from the temp file", errno);
+  committed_ = true;
+  fsync_folder(path_);
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+  AtomicFileWriter out(path);
+  out.write(bytes);
+  out.commit();
 }
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view text) {

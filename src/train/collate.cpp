@@ -43,6 +43,17 @@ Batch collate_supervised(std::span<const SupervisedExample* const> examples, int
   return b;
 }
 
+Batch collate_rows(std::span<const TokenIds> rows, int32_t pad_id) {
+  TUNE_CHECK(!rows.empty(), "cannot collate an empty batch");
+  size_t longest = 0;
+  for (const auto& r : rows) longest = std::max(longest, r.size());
+  Batch b;
+  b.B = static_cast<int>(rows.size());
+  b.T = padded_length(longest);
+  for (const auto& r : rows) append_row(b, r, pad_id);
+  return b;
+}
+
 Batch collate_pairwise(std::span<const PairwiseExample* const> examples, int32_t pad_id) {
   TUNE_CHECK(!examples.empty(), "cannot collate an empty batch");
   std::vector<TokenIds> rows;
@@ -53,13 +64,7 @@ Batch collate_pairwise(std::span<const PairwiseExample* const> examples, int32_t
       row.insert(row.end(), answer.begin(), answer.end());
       rows.push_back(std::move(row));
     }
-  size_t longest = 0;
-  for (const auto& r : rows) longest = std::max(longest, r.size());
-  Batch b;
-  b.B = static_cast<int>(rows.size());
-  b.T = padded_length(longest);
-  for (const auto& r : rows) append_row(b, r, pad_id);
-  return b;
+  return collate_rows(rows, pad_id);
 }
 
 }  // namespace tune

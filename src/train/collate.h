@@ -14,6 +14,9 @@ inline constexpr int kPadToMultipleOf = 8;
 // sft / pt: input_ids and labels of each example.
 Batch collate_supervised(std::span<const SupervisedExample* const> examples, int32_t pad_id);
 
+// Token rows as they are (at least one), right-padded the same way; no labels.
+Batch collate_rows(std::span<const TokenIds> rows, int32_t pad_id);
+
 // rm: rows [0, n) = prompt + chosen, rows [n, 2n) = prompt + rejected (PairwiseDataCollatorWithPadding order).
 // No labels.
 Batch collate_pairwise(std::span<const PairwiseExample* const> examples, int32_t pad_id);

@@ -1,0 +1,132 @@
+// `tune score CONFIG [key=value ...] --in FILE.jsonl --out FILE.jsonl`: reward-model scores for a JSON Lines file of
+// conversations or pairs, streamed in batches (memory bounded by the batch, not the file).
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/run_config.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "infer/inference_model.h"
+#include "infer/reward_scorer.h"
+#include "infer/score_input.h"
+#include "infer/score_json.h"
+#include "report/rate_progress.h"
+
+namespace tune::cli {
+
+namespace {
+
+struct PendingLine {
+  Json object;
+  ScoreItem item;
+};
+
+// Scores the pending lines in one forward pass and appends their output lines to `out`.
+void score_batch(RewardScorer& scorer, std::vector<PendingLine>& pending, AtomicFileWriter& out) {
+  std::vector<const ScoreItem*> items;
+  for (const PendingLine& p : pending) items.push_back(&p.item);
+  const std::vector<ItemScores> scores = score_items(scorer, items);
+  std::string text;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    add_scores(pending[i].object, scores[i]);
+    text += pending[i].object.dump() + "\n";
+  }
+  out.write(text);
+  pending.clear();
+}
+
+int run_score(const ParsedArgs& a) {
+  if (!a.has("in") || !a.has("out")) throw UsageError("tune score needs --in FILE and --out FILE; usage: " + a.spec->usage);
+  const Plan plan = plan_from_args(a);
+  if (plan.threads > 0) omp_set_num_threads(plan.threads);
+  const std::filesystem::path in_path = a.str("in"), out_path = a.str("out");
+  const int batch_size = !a.has("batch-size") ? plan.per_device_eval_batch_size : a.integer("batch-size");
+  if (batch_size < 1) throw UsageError("--batch-size must be at least 1, got " + std::to_string(batch_size));
+  const bool skip_bad = a.flag("skip-bad");
+  std::ifstream in(in_path, std::ios::binary);
+  TUNE_CHECK(in.is_open(), "cannot read --in ", in_path.string(), ": no such file or not readable");
+
+  const InferenceModel model = load_inference_model(plan);
+  RewardScorer scorer(model);
+  AtomicFileWriter out(out_path);
+  RateProgress progress(std::cerr, RateProgress::stderr_is_terminal());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+
+  std::vector<PendingLine> pending;
+  int64_t line_no = 0, written = 0, skipped = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      Json object = parse_json_text(line, in_path, line_no);
+      ScoreItem item = read_score_item(object, model, {in_path, line_no});
+      pending.push_back({std::move(object), std::move(item)});
+    } catch (const Error& e) {
+      if (!skip_bad) throw;
+      std::fprintf(stderr, "warning: %s; line skipped (--skip-bad)\n", e.what());
+      ++skipped;
+    }
+    if (static_cast<int>(pending.size()) == batch_size) {
+      written += batch_size;
+      score_batch(scorer, pending, out);
+      progress.add(batch_size, elapsed());
+    }
+  }
+  TUNE_CHECK(in.eof(), "reading --in ", in_path.string(), " failed after line ", line_no);
+  if (!pending.empty()) {
+    const auto n = static_cast<int64_t>(pending.size());
+    written += n;
+    score_batch(scorer, pending, out);
+    progress.add(n, elapsed());
+  }
+  out.commit();
+  progress.finish(elapsed());
+  std::fprintf(stderr, "wrote %lld scored lines to %s", static_cast<long long>(written), out_path.c_str());
+  if (skipped > 0) std::fprintf(stderr, " (%lld bad lines skipped)", static_cast<long long>(skipped));
+  std::fprintf(stderr, "\n");
+  return 0;
+}
+
+}  // namespace
+
+const CommandSpec& score_command() {
+  static const CommandSpec spec{
+      "score",
+      "score conversations or answer pairs with a reward model (JSONL in, JSONL out)",
+      "tune score CONFIG.yaml [key=value ...] --in FILE.jsonl --out FILE.jsonl [--batch-size N] [--skip-bad]",
+      "CONFIG names the reward model as for inference: model_name_or_path, adapter_name_or_path (the output_dir of\n"
+      "a `stage: rm` run, which holds value_head.safetensors), template, cutoff_len, rm_loss. Each line of --in is\n"
+      "one JSON object in one of LLaMA-Factory's dataset formats:\n"
+      "  {\"messages\": [{\"role\": \"user\", \"content\": ...}, {\"role\": \"assistant\", ...}]}   (system first if any)\n"
+      "  {\"conversations\": [{\"from\": \"human\", \"value\": ...}, {\"from\": \"gpt\", ...}]}\n"
+      "  {\"instruction\": ..., \"input\": ..., \"output\": ..., \"system\": ..., \"history\": [[q, a], ...]}\n"
+      "  {\"prompt\": ..., \"response\": ...}\n"
+      "The last message (output, response) is the answer scored. Pairs: \"chosen\" and \"rejected\" next to the\n"
+      "prompt (messages/conversations then end with the user's message), or an alpaca \"output\": [chosen,\n"
+      "rejected]. Tokens are built as rm training builds them (template, answer + eos, cutoff_len), and the score\n"
+      "is the value head at the last token as do_predict takes it, so pairs score exactly as do_predict's\n"
+      "generated_predictions.jsonl (unrounded here).\n"
+      "Each output line is the input object with \"score\" added, or \"chosen_score\" and \"rejected_score\" for a\n"
+      "pair. --out is written under a temp name and renamed when all lines are done: a failed run leaves no --out.\n"
+      "A bad line stops the run with an error naming FILE:LINE, unless --skip-bad (then it is reported on stderr and\n"
+      "left out of --out). Progress (lines, lines/s) goes to stderr.",
+      {{"in", "FILE", "JSON Lines to score", ""},
+       {"out", "FILE", "where to write the scored JSON Lines", ""},
+       {"batch-size", "N", "input lines per forward pass (default: per_device_eval_batch_size)", ""},
+       {"skip-bad", "", "report bad lines on stderr and leave them out instead of stopping", ""}},
+      1,
+      kMaxOverrides,
+      run_score};
+  return spec;
+}
+
+}  // namespace tune::cli

@@ -1,0 +1,116 @@
+#include "serve/api_server.h"
+
+#include <omp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "core/error.h"
+#include "serve/chat_routes.h"
+#include "serve/score_routes.h"
+#include "serve/server_context.h"
+
+namespace tune {
+
+struct ApiServer::Impl {
+  Impl(const InferenceModel& model, const ServeOptions& options)
+      : queue(options.queue_size), ctx{model, queue, nullptr, nullptr} {}
+  WorkQueue queue;
+  ServerContext ctx;
+  httplib::Server http;
+  int port = 0;
+  socket_t listen_socket = -1;  // the socket httplib bound
+  std::atomic<bool> stop_requested{false}, in_run{false};
+};
+
+namespace {
+
+Json models_list(const ServerContext& ctx) {
+  Json model = {{"id", ctx.model.model_id}, {"object", "model"}, {"created", ctx.created}, {"owned_by", "tune.cpp"}};
+  return {{"object", "list"}, {"data", Json::array({model})}};
+}
+
+// Fills the errors httplib itself answers (no route, body too large, unreadable request) in OpenAI's shape.
+httplib::Server::HandlerResponse fill_error(const ServeOptions& options, const httplib::Request& req,
+                                            httplib::Response& res) {
+  if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // a route answered already
+  if (res.status == 404) {
+    send_error(res, ApiError(404, "invalid_request_error", "not_found",
+                             cat("no route ", req.method, " ", req.path,
+                                 "; routes: GET /v1/models, POST /v1/chat/completions, POST /v1/score, "
+                                 "POST /v1/score/evaluation")));
+  } else if (res.status == 413) {
+    send_error(res, ApiError(413, "invalid_request_error", "request_too_large",
+                             cat("the request body is over the limit of ", options.max_body_bytes, " bytes")));
+  } else {
+    send_error(res, ApiError(res.status, "invalid_request_error", "bad_request",
+                             cat("the server could not read the request (HTTP ", res.status, ")")));
+  }
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+}  // namespace
+
+ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
+    : impl_(std::make_unique<Impl>(model, options)) {
+  ServerContext& ctx = impl_->ctx;
+  ctx.created = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  ctx.max_items_per_forward = std::max(1, model.plan.per_device_eval_batch_size);
+  // OpenMP's thread count is per thread: the worker, which runs every model call, needs the plan's too
+  if (model.plan.threads > 0) impl_->queue.try_push([n = model.plan.threads] { omp_set_num_threads(n); });
+  if (model.value_head) ctx.scorer = std::make_unique<RewardScorer>(model);
+  if (model.chat_template) ctx.generator = std::make_unique<Generator>(model);
+
+  httplib::Server& http = impl_->http;
+  http.set_payload_max_length(options.max_body_bytes);
+  // httplib's default SO_REUSEPORT would let a second server share the port silently; SO_REUSEADDR alone refuses
+  // a port in use but still binds over one a stopped server left in TIME_WAIT
+  http.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    impl_->listen_socket = sock;
+  });
+  http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [options](const httplib::Request& req, httplib::Response& res) { return fill_error(options, req, res); }));
+  http.Get("/v1/models", [&ctx](const httplib::Request&, httplib::Response& res) {
+    answer(res, [&] { send_json(res, models_list(ctx)); });
+  });
+  add_score_routes(http, ctx);
+  add_chat_routes(http, ctx);
+
+  impl_->port = options.port == 0 ? http.bind_to_any_port(options.host)
+                                  : (http.bind_to_port(options.host, options.port) ? options.port : -1);
+  TUNE_CHECK(impl_->port > 0, "cannot listen on ", options.host, ":", options.port,
+             " (the port is in use or the host is not an address of this machine); choose another --port or --host");
+  // httplib 0.11 listens with a backlog of 5: a burst of clients overflows the accept queue and waits for TCP
+  // retransmits (seconds) or fails. Listening again on the bound socket raises the backlog (Linux).
+  ::listen(impl_->listen_socket, SOMAXCONN);
+}
+
+ApiServer::~ApiServer() {
+  stop();
+  impl_->queue.close();
+}
+
+int ApiServer::port() const { return impl_->port; }
+
+void ApiServer::run() {
+  impl_->in_run = true;
+  // listen returns after stop(), once the HTTP threads have finished their requests
+  if (!impl_->stop_requested) impl_->http.listen_after_bind();
+  impl_->in_run = false;
+  impl_->queue.close();
+}
+
+void ApiServer::stop() {
+  impl_->stop_requested = true;
+  // httplib's stop() does nothing before its listen loop runs: wait for it while run() is starting it
+  while (!impl_->http.is_running() && impl_->in_run) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  impl_->http.stop();
+}
+
+}  // namespace tune

@@ -1,0 +1,200 @@
+// `tune score` end to end on a tiny trained reward model: pair scores equal `tune train` do_predict's
+// generated_predictions.jsonl, every input format scores its conversation alike, output keeps the input, and bad
+// input stops with file:line and leaves no --out (or is skipped with --skip-bad).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/py_json.h"
+#include "e2e/serve_support.h"
+
+namespace tune::e2e {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+class Score : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    rm_ = make_tiny_reward_model(dir_->path(), "per_device_eval_batch_size: 4\n");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path tmp(const std::string& name) { return *dir_ / name; }
+
+  static TuneRun score(const fs::path& in, const fs::path& out, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"score", rm_.config.string(), "--in", in.string(), "--out", out.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_tune(args, tmp(out.filename().string() + ".log"));
+  }
+  static std::vector<Json> read_lines(const fs::path& file) {
+    std::vector<Json> out;
+    std::istringstream s(read_bytes(file));
+    for (std::string line; std::getline(s, line);) out.push_back(Json::parse(line));
+    return out;
+  }
+  static std::vector<std::string> folder_listing(const fs::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  static TempDir* dir_;
+  static TinyRewardModel rm_;
+};
+TempDir* Score::dir_ = nullptr;
+TinyRewardModel Score::rm_;
+
+TEST_F(Score, PairScoresEqualDoPredictPredictions) {
+  const fs::path pred = tmp("pred");
+  const TuneRun p = run_tune({"train", rm_.config.string(), "do_predict=true", "dataset=age_bias_test",
+                              "dataset_dir=" + kAgeBiasData.string(), "output_dir=" + pred.string()},
+                             tmp("predict.log"));
+  ASSERT_EQ(p.exit_code, 0) << tail(p.output);
+  const Json rows = Json::parse(read_bytes(kAgeBiasData / "age_bias_test.json"));
+  std::string lines;
+  for (const Json& row : rows) lines += row.dump() + "\n";
+  write_text(tmp("pairs.jsonl"), lines);
+  const TuneRun s = score(tmp("pairs.jsonl"), tmp("pairs_scored.jsonl"));
+  ASSERT_EQ(s.exit_code, 0) << tail(s.output);
+  EXPECT_NE(s.output.find("200 lines scored"), std::string::npos) << s.output;
+
+  const std::vector<Json> predictions = read_lines(pred / "generated_predictions.jsonl");
+  const std::vector<Json> scored = read_lines(tmp("pairs_scored.jsonl"));
+  ASSERT_EQ(predictions.size(), 200u);
+  ASSERT_EQ(scored.size(), 200u);
+  int chosen_higher = 0;
+  for (size_t i = 0; i < scored.size(); ++i) {
+    const double c = scored[i].at("chosen_score").get<double>(), r = scored[i].at("rejected_score").get<double>();
+    // LF's save_predictions rounds to 2 decimals; the unrounded scores come from the very same batches
+    EXPECT_EQ(py_round(c, 2), predictions[i].at("chosen").get<double>()) << "line " << i + 1;
+    EXPECT_EQ(py_round(r, 2), predictions[i].at("rejected").get<double>()) << "line " << i + 1;
+    chosen_higher += c > r;
+    Json input = scored[i];
+    input.erase("chosen_score");
+    input.erase("rejected_score");
+    EXPECT_EQ(input, rows[i]) << "the output line keeps the input object, keys in order";
+  }
+  // the same share do_predict's accuracy reports
+  const Json metrics = Json::parse(read_bytes(pred / "predict_results.json"));
+  EXPECT_NEAR(chosen_higher / 200.0, metrics.at("predict_accuracy").get<double>(), 1e-12);
+}
+
+// Answers ending in pad tokens (template empty: no eos after them) tell do_predict's two rules apart: per_token scores
+// the last id that is not the pad id, last_token the last real token. tune score follows rm_loss as do_predict does.
+TEST_F(Score, ScorePositionFollowsRmLossAsDoPredictDoes) {
+  const fs::path data = tmp("padded_data");
+  fs::create_directories(data);
+  write_text(data / "dataset_info.json", R"({"padded": {"file_name": "padded.jsonl", "ranking": true}})");
+  write_text(data / "padded.jsonl", "{\"instruction\": \"Say hi\", \"output\": [\"hello<pad>\", \"bye<pad><pad>\"]}\n"
+                                    "{\"instruction\": \"Who?\", \"output\": [\"Ann<pad>\", \"Bob\"]}\n");
+  std::vector<double> per_token;
+  for (const std::string loss : {"per_token", "last_token"}) {
+    const fs::path pred = tmp("pred_" + loss);
+    const TuneRun p = run_tune({"train", rm_.config.string(), "do_predict=true", "dataset=padded",
+                                "dataset_dir=" + data.string(), "template=empty", "rm_loss=" + loss,
+                                "output_dir=" + pred.string()},
+                               tmp("predict_" + loss + ".log"));
+    ASSERT_EQ(p.exit_code, 0) << tail(p.output);
+    const fs::path out = tmp("padded_" + loss + ".jsonl");
+    const TuneRun s = run_tune({"score", rm_.config.string(), "template=empty", "rm_loss=" + loss, "--in",
+                                (data / "padded.jsonl").string(), "--out", out.string()},
+                               tmp("score_" + loss + ".log"));
+    ASSERT_EQ(s.exit_code, 0) << tail(s.output);
+    const std::vector<Json> predictions = read_lines(pred / "generated_predictions.jsonl"), scored = read_lines(out);
+    ASSERT_EQ(scored.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(py_round(scored[i]["chosen_score"].get<double>(), 2), predictions[i]["chosen"]) << loss << " " << i;
+      EXPECT_EQ(py_round(scored[i]["rejected_score"].get<double>(), 2), predictions[i]["rejected"]) << loss << " " << i;
+      if (loss == "per_token") per_token.push_back(scored[i]["chosen_score"]);
+      else EXPECT_NE(scored[i]["chosen_score"].get<double>(), per_token[i]) << "the rules pick different positions";
+    }
+  }
+}
+
+TEST_F(Score, EveryFormatScoresItsConversationAlike) {
+  const Json row = Json::parse(read_bytes(kAgeBiasData / "age_bias_test.json"))[0];
+  const std::string q = row["instruction"].get<std::string>() + "\n" + row["input"].get<std::string>();
+  const std::string a = row["output"][0], b = row["output"][1];
+  const Json user = {{"role", "user"}, {"content", q}};
+  std::vector<Json> lines = {
+      row,
+      {{"messages", {user}}, {"chosen", a}, {"rejected", b}},
+      {{"messages", {user, {{"role", "assistant"}, {"content", a}}}}},
+      {{"conversations", {{{"from", "human"}, {"value", q}}, {{"from", "gpt"}, {"value", b}}}}},
+      {{"instruction", row["instruction"]}, {"input", row["input"]}, {"output", a}},
+      {{"prompt", q}, {"response", b}},
+  };
+  std::string text;
+  for (const Json& l : lines) text += l.dump() + "\n\n";  // blank lines are skipped
+  write_text(tmp("formats.jsonl"), text);
+  const TuneRun s = score(tmp("formats.jsonl"), tmp("formats_scored.jsonl"), {"--batch-size", "2"});
+  ASSERT_EQ(s.exit_code, 0) << tail(s.output);
+  const std::vector<Json> out = read_lines(tmp("formats_scored.jsonl"));
+  ASSERT_EQ(out.size(), lines.size());
+  const double c = out[0]["chosen_score"], r = out[0]["rejected_score"];
+  EXPECT_NE(c, r);
+  // batches of different shapes may round the last bits differently
+  EXPECT_NEAR(out[1]["chosen_score"].get<double>(), c, 1e-5);
+  EXPECT_NEAR(out[1]["rejected_score"].get<double>(), r, 1e-5);
+  EXPECT_NEAR(out[2]["score"].get<double>(), c, 1e-5);
+  EXPECT_NEAR(out[3]["score"].get<double>(), r, 1e-5);
+  EXPECT_NEAR(out[4]["score"].get<double>(), c, 1e-5);
+  EXPECT_NEAR(out[5]["score"].get<double>(), r, 1e-5);
+  EXPECT_FALSE(out[2].contains("chosen_score"));
+}
+
+TEST_F(Score, BadLineStopsWithFileLineAndLeavesNoOutput) {
+  const fs::path folder = tmp("bad");
+  fs::create_directories(folder);
+  write_text(folder / "in.jsonl", "{\"prompt\": \"q\", \"response\": \"a\"}\n\n{\"prompt\": \"q\"}\n");
+  const TuneRun s = score(folder / "in.jsonl", folder / "out.jsonl");
+  EXPECT_EQ(s.exit_code, 2);
+  EXPECT_NE(s.output.find("error: " + (folder / "in.jsonl").string() + ":3: no answer to score"), std::string::npos)
+      << s.output;
+  EXPECT_EQ(folder_listing(folder), std::vector<std::string>{"in.jsonl"});  // no out.jsonl, no temp file
+
+  write_text(folder / "in.jsonl", "{\"prompt\": \"q\", \"response\": \"a\"}\n{\"prompt\": \"q\", \n");
+  const TuneRun m = score(folder / "in.jsonl", folder / "out.jsonl");
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.output.find((folder / "in.jsonl").string() + ":2: malformed JSON"), std::string::npos) << m.output;
+  EXPECT_EQ(folder_listing(folder), std::vector<std::string>{"in.jsonl"});
+}
+
+TEST_F(Score, SkipBadReportsAndLeavesOutBadLines) {
+  write_text(tmp("mixed.jsonl"),
+             "{\"prompt\": \"q\", \"response\": \"a\"}\n{\"text\": 1}\n{\"prompt\": \"q\", \"response\": \"b\"}\nnot json\n");
+  const TuneRun s = score(tmp("mixed.jsonl"), tmp("mixed_scored.jsonl"), {"--skip-bad", "--batch-size", "1"});
+  ASSERT_EQ(s.exit_code, 0) << tail(s.output);
+  EXPECT_NE(s.output.find("mixed.jsonl:2: no conversation to score"), std::string::npos) << s.output;
+  EXPECT_NE(s.output.find("mixed.jsonl:4: malformed JSON"), std::string::npos) << s.output;
+  EXPECT_NE(s.output.find("wrote 2 scored lines to " + tmp("mixed_scored.jsonl").string() + " (2 bad lines skipped)"),
+            std::string::npos)
+      << s.output;
+  const std::vector<Json> out = read_lines(tmp("mixed_scored.jsonl"));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0]["response"], "a");
+  EXPECT_EQ(out[1]["response"], "b");
+  EXPECT_NE(out[0]["score"], out[1]["score"]);
+}
+
+TEST_F(Score, ModelWithoutValueHeadIsAClearError) {
+  const fs::path config = write_infer_config(tmp("base.yaml"), rm_.model, "", "");
+  write_text(tmp("one.jsonl"), "{\"prompt\": \"q\", \"response\": \"a\"}\n");
+  const TuneRun s = run_tune({"score", config.string(), "--in", tmp("one.jsonl").string(), "--out",
+                              tmp("one_scored.jsonl").string()},
+                             tmp("novalue.log"));
+  EXPECT_EQ(s.exit_code, 2);
+  EXPECT_NE(s.output.find("has no value_head.safetensors"), std::string::npos) << s.output;
+  EXPECT_FALSE(fs::exists(tmp("one_scored.jsonl")));
+  const TuneRun u = run_tune({"score", rm_.config.string(), "--in", tmp("one.jsonl").string()}, tmp("usage.log"));
+  EXPECT_EQ(u.exit_code, 2);
+  EXPECT_NE(u.output.find("needs --in FILE and --out FILE"), std::string::npos) << u.output;
+}
+
+}  // namespace
+}  // namespace tune::e2e
