@@ -2,6 +2,7 @@
 #include "infer/generator.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "infer/sampling.h"
@@ -77,9 +78,14 @@ Generation Generator::generate(std::span<const int32_t> prompt, const SamplingPa
 
 int32_t Generator::choose(std::span<const float> logits, std::span<const int32_t> seen, const SamplingParams& p,
                           uint64_t step) {
+  TUNE_CHECK(std::none_of(logits.begin(), logits.end(), [](float s) { return std::isnan(s); }),
+             "the model's logits are NaN at generation step ", step, "; its weights or an adapter hold NaN or inf "
+             "values (check the model folder and the training run that wrote the adapter)");
   scores_.assign(logits.begin(), logits.end());
   apply_repetition_penalty(scores_, seen, p.repetition_penalty);
   if (!p.do_sample || p.temperature == 0.0f) return argmax(scores_);
+  // A temperature so small that the best score overflows leaves only the argmax (the limit of temperature -> 0).
+  if (std::isinf(scores_[argmax(scores_)] / p.temperature)) return argmax(scores_);
   if (p.temperature != 1.0f) apply_temperature(scores_, p.temperature);
   apply_top_k(scores_, p.top_k);
   apply_top_p(scores_, p.top_p);

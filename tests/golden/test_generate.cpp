@@ -242,3 +242,37 @@ TEST(Generate, BadParametersAndIdsAreErrors) {
 
 }  // namespace
 }  // namespace tune
+
+namespace tune {
+namespace {
+
+TEST(Generate, NanLogitsAreAClearError) {
+  InferenceModel model = load_golden("mqa", AdapterMode::None);
+  model.weights.final_norm.data[0] = NAN;  // every logit becomes NaN
+  Generator gen(model, {});
+  for (const bool sample : {false, true}) {
+    SamplingParams p = greedy(4);
+    p.do_sample = sample;
+    try {
+      gen.generate(std::vector<int32_t>{2, 5, 7}, p);
+      FAIL() << "NaN logits gave tokens (do_sample " << sample << ")";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("logits are NaN at generation step 0"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Generate, TinyTemperatureSamplesTheArgmax) {
+  const InferenceModel model = load_golden("gqa", AdapterMode::Branch);
+  Generator gen(model, {});
+  const std::vector<int32_t> prompt = varied_case("gqa")["prompt"];
+  SamplingParams p;
+  p.max_new_tokens = 24;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.temperature = 1e-44f;  // a subnormal: logits / temperature overflow to +-inf
+  EXPECT_EQ(gen.generate(prompt, p).tokens, gen.generate(prompt, greedy(24)).tokens);
+}
+
+}  // namespace
+}  // namespace tune
