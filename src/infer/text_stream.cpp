@@ -26,7 +26,7 @@ bool ends_unfinished(const std::string& s) {
 TextStream::TextStream(const Tokenizer& tok, bool skip_special_tokens) : tok_(tok), skip_special_(skip_special_tokens) {}
 
 std::string TextStream::push(int32_t id) {
-  if (skip_special_ && tok_.is_special(id)) return {};
+  if (id >= tok_.vocab_size() || (skip_special_ && tok_.is_special(id))) return {};
   ids_.push_back(id);
   const std::span<const int32_t> all(ids_);
   const std::string before = tok_.decode(all.subspan(prefix_, read_ - prefix_));

@@ -13,6 +13,8 @@ namespace tune {
 class TextStream {
  public:
   // Borrows the tokenizer. skip_special_tokens: ids with tokenizer.is_special(id) add no text (HF's decode flag).
+  // Ids past the tokenizer's vocabulary (a model whose vocab_size pads the tokenizer's) add no text either, as HF's
+  // fast tokenizers decode them.
   TextStream(const Tokenizer& tok, bool skip_special_tokens);
 
   // The text that became final with `id`; often empty (a special token, or an unfinished character).

@@ -20,11 +20,11 @@ std::string json_string(const std::string& text) {
   return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// Ids past the tokenizer's vocabulary (a model vocab padded beyond it) decode to nothing, as in HF's fast tokenizers.
 std::string decode(const Tokenizer& tok, std::span<const int32_t> ids, bool skip_special) {
-  if (!skip_special) return tok.decode(ids);
   std::vector<int32_t> kept;
   for (const int32_t id : ids)
-    if (!tok.is_special(id)) kept.push_back(id);
+    if (id < tok.vocab_size() && !(skip_special && tok.is_special(id))) kept.push_back(id);
   return tok.decode(kept);
 }
 

@@ -110,6 +110,32 @@ TEST_F(Chat, AdapterMergedOrAsALoraBranch) {
   }
 }
 
+TEST_F(Chat, IdsPastTheTokenizerAreSkippedNotFatal) {
+  // config.json's vocab_size 3000 pads the tokenizer's 2000 ids; hot sampling picks padded ids often.
+  const fs::path model = *dir_ / "padded_vocab";
+  const TuneRun made = run_tune({"new-model", model.string(), "--vocab", "3000", "--hidden", "32", "--intermediate",
+                                 "64", "--layers", "2", "--heads", "2", "--kv-heads", "1", "--head-dim", "16"},
+                                *dir_ / "padded.log");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  for (const char* name : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"})
+    fs::copy_file(kExample / "model" / name, model / name);
+  write_text(*dir_ / "padded.yaml", "model_name_or_path: " + model.string() +
+                                        "\ntemplate: gemma\ndo_sample: true\ntemperature: 3.0\ntop_k: 0\n"
+                                        "top_p: 1.0\nmax_new_tokens: 30\nseed: 1\nthreads: 1\n");
+  const ChatRun r = run_chat({(*dir_ / "padded.yaml").string()}, "hello\n", dir_->path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  const InferenceModel m = load_inference_model(load_plan(*dir_ / "padded.yaml", {}));
+  ASSERT_EQ(m.tokenizer->vocab_size(), 2000);
+  Generator gen(m);
+  const Generation g = gen.generate(chat_prompt_ids(m, {{Role::User, "hello"}}, ""), SamplingParams::from_plan(m.plan));
+  std::vector<int32_t> kept;
+  for (const int32_t id : g.tokens)
+    if (id < 2000 && !m.tokenizer->is_special(id)) kept.push_back(id);
+  ASSERT_LT(kept.size(), g.tokens.size()) << "no padded id was sampled";
+  EXPECT_EQ(r.out, "Assistant: " + m.tokenizer->decode(kept) + "\n");
+}
+
 TEST_F(Chat, ConfigWithoutTemplateIsAnError) {
   write_text(*dir_ / "no_template.yaml", "model_name_or_path: " + (*dir_ / "model").string() + "\n");
   const ChatRun r = run_chat({(*dir_ / "no_template.yaml").string()}, "hi\n", dir_->path());

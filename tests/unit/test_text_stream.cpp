@@ -81,6 +81,15 @@ TEST(TextStream, SpecialTokensSkippedOrKept) {
   EXPECT_EQ(stream_all(with_eos, true).text, "done");
 }
 
+TEST(TextStream, IdsPastTheTokenizerAddNoText) {
+  // A model whose vocab_size pads the tokenizer's can generate ids the tokenizer has no token for.
+  const int V = tok().vocab_size();
+  std::vector<int32_t> ids = tok().encode("Hello");
+  ids.insert(ids.begin() + 1, V);
+  ids.push_back(V + 40);
+  for (const bool skip : {true, false}) EXPECT_EQ(stream_all(ids, skip).text, "Hello");
+}
+
 TEST(TextStream, ArbitraryIdSequencesIncludingBrokenBytes) {
   // Every id sequence streams to its full decode, even byte pieces that never form a character.
   const int V = tok().vocab_size();
