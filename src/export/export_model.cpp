@@ -75,9 +75,16 @@ ExportResult export_merged_model(const ExportRequest& r) {
   ModelWeights weights = load_hf_weights(r.model_dir, cfg);
   for (const fs::path& dir : r.adapters) {
     const LoraAdapter adapter = load_peft_adapter(dir, cfg);
-    merge_lora(weights, adapter, result.dtype);
+    const int64_t overflowed = merge_lora(weights, adapter, result.dtype);
     std::fprintf(stderr, "merged adapter %s (r %d, alpha %g%s)\n", dir.c_str(), adapter.config.r,
                  adapter.config.lora_alpha, adapter.config.use_rslora ? ", rslora" : "");
+    if (overflowed > 0)
+      std::fprintf(stderr,
+                   "warning: merging %s overflowed %lld weights beyond the %s range; they are inf in the export (as "
+                   "in PEFT's merge_and_unload) and the merged model will give NaN logits; export from a float32 "
+                   "checkpoint or check the adapter's weights\n",
+                   dir.c_str(), static_cast<long long>(overflowed),
+                   std::string(torch_dtype_name(result.dtype)).c_str());
   }
   const fs::path value_head = value_head_source(r, cfg.hidden_size);
 

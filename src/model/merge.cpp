@@ -28,9 +28,11 @@ float round_to(DType stored, float x) {
   }
 }
 
-void merge_module(Tensor& W, const LoraModule& m, DType stored) {
+// Returns how many finite weights became infinite (the merged value is beyond the stored type's range).
+int64_t merge_module(Tensor& W, const LoraModule& m, DType stored) {
   const int64_t out = W.dim(0), in = W.dim(1), r = m.r;  // W [out, in], A [r, in], B [out, r]
-#pragma omp parallel
+  int64_t overflowed = 0;
+#pragma omp parallel reduction(+ : overflowed)
   {
     std::vector<float> row(static_cast<size_t>(in));
     float* dot = row.data();  // (B @ A)[o, :]
@@ -46,9 +48,14 @@ void merge_module(Tensor& W, const LoraModule& m, DType stored) {
       // cannot contract `w + dot * s` into one fused multiply-add (GCC does by default, even with -std=c++20).
       for (int64_t i = 0; i < in; ++i) dot[i] *= m.scaling;
       float* w_row = W.ptr() + o * in;
-      for (int64_t i = 0; i < in; ++i) w_row[i] = round_to(stored, w_row[i] + dot[i]);
+      for (int64_t i = 0; i < in; ++i) {
+        const float merged = round_to(stored, w_row[i] + dot[i]);
+        overflowed += std::isfinite(w_row[i]) && std::isinf(merged);
+        w_row[i] = merged;
+      }
     }
   }
+  return overflowed;
 }
 
 }  // namespace
@@ -66,10 +73,11 @@ Tensor& projection_weight(LayerWeights& layer, Proj p) {
   fail("unknown projection");
 }
 
-void merge_lora(ModelWeights& weights, const LoraAdapter& adapter, DType stored) {
+int64_t merge_lora(ModelWeights& weights, const LoraAdapter& adapter, DType stored) {
   round_to(stored, 0.0f);  // rejects an unsupported storage type before any weight changes
   TUNE_CHECK(adapter.layers.size() == weights.layers.size(), "adapter has ", adapter.layers.size(),
              " layers but the model has ", weights.layers.size());
+  int64_t overflowed = 0;
   for (size_t l = 0; l < adapter.layers.size(); ++l)
     for (int p = 0; p < kNumProj; ++p) {
       const auto& m = adapter.layers[l][p];
@@ -78,8 +86,9 @@ void merge_lora(ModelWeights& weights, const LoraAdapter& adapter, DType stored)
       TUNE_CHECK(m->B.dim(0) == W.dim(0) && m->A.dim(1) == W.dim(1), "LoRA module ",
                  module_name(static_cast<int>(l), static_cast<Proj>(p)), " does not fit its base weight ",
                  shape_str(W.shape));
-      merge_module(W, *m, stored);
+      overflowed += merge_module(W, *m, stored);
     }
+  return overflowed;
 }
 
 }  // namespace tune

@@ -1,6 +1,7 @@
 // Merging the golden adapters into the base weights gives the same logits as running them unmerged.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -55,6 +56,22 @@ TEST_P(MergeGolden, MergedWeightsReproduceAdapterLogits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, MergeGolden, ::testing::Values("mqa", "gqa"));
+
+TEST(MergeOverflow, Fp16OverflowBecomesInfAndIsCounted) {
+  const fs::path dir = fs::path(TUNE_TEST_DATA) / "golden" / "mqa";
+  const ModelConfig cfg = load_hf_config(dir / "model");
+  const ModelWeights base = load_hf_weights(dir / "model", cfg);
+  LoraAdapter adapter = load_peft_adapter(dir / "adapter", cfg);
+  LoraModule& q = *adapter.layers[0][static_cast<int>(Proj::Q)];
+  std::fill(q.A.data.begin(), q.A.data.end(), 300.0f);  // delta = r * 300^2 * scaling, far beyond fp16's 65504
+  std::fill(q.B.data.begin(), q.B.data.end(), 300.0f);
+
+  ModelWeights f16 = base, bf16 = base;
+  EXPECT_EQ(merge_lora(f16, adapter, DType::F16), static_cast<int64_t>(base.layers[0].q.data.size()));
+  for (const float w : f16.layers[0].q.data) EXPECT_EQ(w, INFINITY);
+  EXPECT_EQ(merge_lora(bf16, adapter, DType::BF16), 0);  // within bf16's range
+  for (const float w : bf16.layers[0].q.data) EXPECT_TRUE(std::isfinite(w));
+}
 
 }  // namespace
 }  // namespace tune
