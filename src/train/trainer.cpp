@@ -237,8 +237,6 @@ void Workflow::evaluate_and_save() {
 }
 
 void Workflow::predict_and_save() {
-  TUNE_CHECK(run_.stage != Stage::Pt, "do_predict is for stages sft (generated answers) and rm (scores), not pt; ",
-             "use do_eval for the loss");
   if (run_.stage == Stage::Sft) return sft_predict_and_save();
   const EvalResult r = evaluate(model_, run_, run_.eval_indices);
   // LF's save_predictions: json.dumps({"chosen": round(float(c), 2), "rejected": ...}) lines joined by "\n".
@@ -261,8 +259,6 @@ void Workflow::predict_and_save() {
 }
 
 void Workflow::sft_predict_and_save() {
-  TUNE_CHECK(run_.plan.predict_with_generate, "do_predict for sft writes generated answers; set ",
-             "predict_with_generate: true (as LLaMA-Factory requires), or use do_eval for the loss");
   const SftPredictions p = sft_predict(run_, run_.eval_indices);
   fs::create_directories(out_);
   write_file_atomic(out_ / "generated_predictions.jsonl", p.jsonl);
@@ -297,11 +293,24 @@ std::optional<fs::path> resolve_resume(const Plan& plan) {
        "it, or choose another output_dir");
 }
 
+// do_predict's requirements, checked before any training so that a run does not fail only at its end.
+void check_predict(const Plan& plan) {
+  if (!plan.do_predict) return;
+  TUNE_CHECK(plan.stage != "pt", "do_predict is for stages sft (generated answers) and rm (scores), not pt; ",
+             "use do_eval for the loss");
+  if (plan.stage != "sft") return;
+  TUNE_CHECK(plan.predict_with_generate, "do_predict for sft writes generated answers; set ",
+             "predict_with_generate: true (as LLaMA-Factory requires), or use do_eval for the loss");
+  TUNE_CHECK(!plan.train_on_prompt, "sft do_predict finds each example's prompt by its -100 labels, but "
+                                    "train_on_prompt is true; set train_on_prompt: false for the prediction run");
+}
+
 }  // namespace
 
 void run_workflow(const Plan& plan) {
   TUNE_CHECK(plan.do_train || plan.do_eval || plan.do_predict,
              "nothing to do: set do_train, do_eval or do_predict to true");
+  check_predict(plan);
   TUNE_CHECK(plan.device != "cuda", "device: cuda was requested but this build of tune.cpp has no CUDA backend; "
                                     "use device: cpu (or auto)");
   TUNE_CHECK(!plan.output_dir.empty(), "output_dir is not set; set it to the folder for results");

@@ -83,5 +83,19 @@ TEST(SftPredict, WithoutPredictWithGenerateIsAnError) {
   EXPECT_NE(r.output.find("predict_with_generate: true"), std::string::npos) << tail(r.output);
 }
 
+TEST(SftPredict, UnusableSettingsAreRefusedBeforeTraining) {
+  // do_train + do_predict: a setting do_predict cannot use must stop the run before it trains, not after.
+  for (const std::string bad : {"predict_with_generate=false", "train_on_prompt=true"}) {
+    TempDir dir;
+    const fs::path config = dir / "predict.yaml", out = dir / "predict";
+    write_text(config, predict_config(out));
+    const TuneRun r = run_tune({"train", config.string(), "do_train=true", "val_size=2", bad}, dir / "train.log");
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << tail(r.output);
+    EXPECT_NE(r.output.find("error: "), std::string::npos) << tail(r.output);
+    EXPECT_NE(r.output.find(bad.substr(0, bad.find('='))), std::string::npos) << tail(r.output);
+    EXPECT_FALSE(fs::exists(out / "adapter_model.safetensors")) << bad << ": trained before refusing";
+  }
+}
+
 }  // namespace
 }  // namespace tune::e2e
