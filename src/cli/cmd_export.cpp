@@ -27,6 +27,7 @@ int run_export(const ParsedArgs& a) {
   request.max_shard_bytes = static_cast<uint64_t>(plan.export_size) * kBytesPerGB;
   request.overwrite = plan.overwrite_output_dir;
   request.reward_model = plan.stage == "rm";
+  request.config_file = a.positional[0];
   const ExportResult result = export_merged_model(request);
   std::printf("exported %s (%s, %zu adapter%s merged) to %s:\n", plan.model_name_or_path.c_str(),
               std::string(dtype_name(result.dtype)).c_str(), request.adapters.size(),

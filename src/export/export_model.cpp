@@ -4,6 +4,7 @@
 #include "export/export_model.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -35,10 +36,13 @@ bool is_within(const fs::path& inner, const fs::path& outer) {
 void check_export_dir(const ExportRequest& r) {
   TUNE_CHECK(!r.export_dir.empty(), "export_dir is not set; set export_dir to the folder the merged model goes to");
   const std::string dir = r.export_dir.string();
-  std::vector<fs::path> sources = {r.model_dir};
-  sources.insert(sources.end(), r.adapters.begin(), r.adapters.end());
-  for (const fs::path& s : sources)
-    TUNE_CHECK(!is_within(s, r.export_dir), "export_dir ", dir, " is or contains the input folder ", s.string(),
+  // Replacing export_dir must not take the inputs, the config or the working folder with it.
+  std::vector<std::pair<fs::path, const char*>> kept = {{r.model_dir, "the input folder"}};
+  for (const fs::path& a : r.adapters) kept.emplace_back(a, "the input folder");
+  if (!r.config_file.empty()) kept.emplace_back(r.config_file, "the config file");
+  kept.emplace_back(fs::current_path(), "the working folder");
+  for (const auto& [path, what] : kept)
+    TUNE_CHECK(!is_within(path, r.export_dir), "export_dir ", dir, " is or contains ", what, " ", path.string(),
                "; choose a new folder for the merged model");
   if (!fs::exists(r.export_dir)) return;
   TUNE_CHECK(fs::is_directory(r.export_dir), "export_dir ", dir, " exists and is not a folder; choose another path");

@@ -17,6 +17,7 @@ struct ExportRequest {
   uint64_t max_shard_bytes = kNoShardLimit;       // per safetensors shard (LLaMA-Factory: export_size GB = 1e9 B)
   bool overwrite = false;                         // replace a non-empty export_dir
   bool reward_model = false;                      // stage rm: value_head.safetensors must exist and is copied
+  std::filesystem::path config_file;              // the config asking for the export, if any: never replaced
 };
 
 struct ExportResult {

@@ -5,7 +5,9 @@
 
 #include <random>
 
+#include "core/error.h"
 #include "e2e/e2e_support.h"
+#include "export/export_model.h"
 #include "io/hf_config.h"
 #include "io/hf_weights.h"
 #include "io/peft_adapter.h"
@@ -148,6 +150,42 @@ TEST_F(ExportCli, NonEmptyExportDirNeedsOverwrite) {
   ASSERT_EQ(again.exit_code, 0) << tail(again.output);
   EXPECT_FALSE(fs::exists(out / "notes.txt"));
   EXPECT_TRUE(fs::exists(out / "model.safetensors"));
+}
+
+TEST_F(ExportCli, OverwriteNeverReplacesTheConfigOrTheWorkingFolder) {
+  // export_dir is the folder the config lives in: overwrite_output_dir must not delete the config with it.
+  const fs::path project = tmp("project");
+  fs::create_directories(project);
+  const fs::path cfg = project / "export.yaml";
+  const std::string text = "model_name_or_path: " + tmp("model").string() + "\ntemplate: gemma\nexport_dir: " +
+                           project.string() + "\noverwrite_output_dir: true\n";
+  write_text(cfg, text);
+  const TuneRun r = tune_export(cfg);
+  EXPECT_EQ(r.exit_code, 2) << tail(r.output);
+  EXPECT_NE(r.output.find("error: export_dir " + project.string() + " is or contains the config file"),
+            std::string::npos)
+      << tail(r.output);
+  ASSERT_TRUE(fs::exists(cfg));
+  EXPECT_EQ(read_bytes(cfg), text);
+
+  // export_dir "." from inside a folder with the user's files (the library call, run from that folder).
+  const fs::path work = tmp("workdir");
+  fs::create_directories(work);
+  write_text(work / "notes.txt", "keep me");
+  const fs::path cwd = fs::current_path();
+  fs::current_path(work);
+  ExportRequest req;
+  req.model_dir = tmp("model");
+  req.export_dir = ".";
+  req.overwrite = true;
+  try {
+    export_merged_model(req);
+    ADD_FAILURE() << "export_dir . replaced the working folder";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is or contains the working folder"), std::string::npos) << e.what();
+  }
+  fs::current_path(cwd);
+  EXPECT_EQ(read_bytes(work / "notes.txt"), "keep me");
 }
 
 TEST_F(ExportCli, MismatchedAdapterIsRefused) {
