@@ -83,6 +83,52 @@ TEST(SftPredict, WithoutPredictWithGenerateIsAnError) {
   EXPECT_NE(r.output.find("predict_with_generate: true"), std::string::npos) << tail(r.output);
 }
 
+TEST(SftPredict, IdsPastTheTokenizerDecodeToNothing) {
+  // config.json's vocab_size 3000 pads the tokenizer's 2000 ids; hot sampling picks padded ids often.
+  TempDir dir;
+  const fs::path model = dir / "model", out = dir / "predict", config = dir / "predict.yaml";
+  const TuneRun made = run_tune({"new-model", model.string(), "--vocab", "3000", "--hidden", "32", "--intermediate",
+                                 "64", "--layers", "2", "--heads", "2", "--kv-heads", "1", "--head-dim", "16"},
+                                dir / "new_model.log");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  for (const char* name : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"})
+    fs::copy_file(kExample / "model" / name, model / name);
+  write_text(config, "model_name_or_path: " + model.string() + "\ndataset_dir: " +
+                         (kTrajectory / "data").string() +
+                         "\ndataset: sft\nstage: sft\ntemplate: gemma\nfinetuning_type: lora\n"
+                         "do_predict: true\npredict_with_generate: true\ndo_sample: true\ntemperature: 3.0\n"
+                         "top_k: 0\ntop_p: 1.0\nmax_new_tokens: 12\nthreads: 1\noutput_dir: " +
+                         out.string() + "\n");
+  const TuneRun r = run_tune({"train", config.string()}, dir / "train.log");
+  ASSERT_EQ(r.exit_code, 0) << tail(r.output);
+
+  const Plan plan = load_plan(config);
+  const InferenceModel m = load_inference_model(plan);
+  ASSERT_EQ(m.tokenizer->vocab_size(), 2000);
+  Generator gen(m);
+  const Json data = Json::parse(read_bytes(kTrajectory / "data" / "sft.json"));
+  std::istringstream lines(read_bytes(out / "generated_predictions.jsonl"));
+  std::string line;
+  size_t i = 0, padded = 0;
+  for (; std::getline(lines, line); ++i) {
+    ASSERT_LT(i, data.size());
+    const std::string input = data[i]["input"];
+    const std::string query = data[i]["instruction"].get<std::string>() + (input.empty() ? "" : "\n" + input);
+    SamplingParams p = SamplingParams::from_plan(plan);
+    p.seed = static_cast<uint64_t>(plan.seed) + i;  // sft_predict's seed for example i
+    const Generation g = gen.generate(chat_prompt_ids(m, {{Role::User, query}}, ""), p);
+    std::vector<int32_t> kept;
+    for (const int32_t id : g.tokens)
+      if (id >= 2000)
+        ++padded;
+      else if (!m.tokenizer->is_special(id))
+        kept.push_back(id);
+    EXPECT_EQ(Json::parse(line)["predict"], m.tokenizer->decode(kept)) << i;
+  }
+  EXPECT_EQ(i, data.size());
+  EXPECT_GT(padded, 0u) << "no padded id was sampled";
+}
+
 TEST(SftPredict, UnusableSettingsAreRefusedBeforeTraining) {
   // do_train + do_predict: a setting do_predict cannot use must stop the run before it trains, not after.
   for (const std::string bad : {"predict_with_generate=false", "train_on_prompt=true"}) {
