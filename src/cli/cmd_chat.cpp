@@ -44,13 +44,17 @@ int run_chat(const ParsedArgs& a) {
     if (interactive) say("\nUser: ");
     if (!std::getline(std::cin, line)) break;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line == "/exit") break;
-    if (line == "/clear") {
+    // Commands are recognised with spaces around them (as LF strips them); a blank line is no message.
+    const size_t first = line.find_first_not_of(" \t\r");
+    const std::string command =
+        first == std::string::npos ? "" : line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
+    if (command == "/exit") break;
+    if (command == "/clear") {
       history.clear();
       say("History has been removed.\n");
       continue;
     }
-    if (line.empty()) continue;
+    if (command.empty()) continue;
 
     history.push_back({Role::User, line});
     const std::vector<int32_t> prompt = chat_prompt_ids(model, history, "");

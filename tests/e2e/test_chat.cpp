@@ -80,6 +80,17 @@ TEST_F(Chat, PipedConversationWithHistoryClearAndExit) {
   EXPECT_NE(r.err.find("/clear"), std::string::npos) << r.err;
 }
 
+TEST_F(Chat, CommandsWithSpacesAndBlankLines) {
+  // Blank lines are no messages; commands typed with spaces around them are still commands.
+  const ChatRun r = run_chat({(*dir_ / "chat.yaml").string()},
+                             "hello there\n  /clear \n \t \r\nhello there\n /exit\t\nnever read\n", dir_->path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const InferenceModel m = load_inference_model(load_plan(*dir_ / "chat.yaml"));
+  Generator gen(m);
+  const std::string a = library_reply(m, gen, {{Role::User, "hello there"}});
+  EXPECT_EQ(r.out, "Assistant: " + a + "\nHistory has been removed.\nAssistant: " + a + "\n");
+}
+
 TEST_F(Chat, EndOfInputQuitsAndSeededSamplingRepeats) {
   const std::vector<std::string> args = {(*dir_ / "chat.yaml").string(), "do_sample=true", "temperature=1.0",
                                          "top_p=0.9", "seed=5"};
