@@ -110,6 +110,8 @@ std::vector<int32_t> chat_prompt_ids(const InferenceModel& model, const std::vec
     ids.insert(ids.end(), turns[i].source.begin(), turns[i].source.end());
     if (i + 1 < turns.size()) ids.insert(ids.end(), turns[i].target.begin(), turns[i].target.end());
   }
+  TUNE_CHECK(!ids.empty(), "cutoff_len ", model.plan.cutoff_len,
+             " leaves no room for the chat prompt; raise cutoff_len (LLaMA-Factory's default is 2048)");
   return ids;
 }
 

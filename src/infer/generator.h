@@ -65,7 +65,8 @@ class Generator {
 // LF ChatModel's prompt: template.encode_oneturn(messages + empty assistant, system) -> prompt ids, i.e. every turn's
 // source and target, then the last user turn's source. messages alternate user/assistant and end with a user
 // message; system empty = plan.default_system, else the template's default. The conversation is cut to
-// plan.cutoff_len as the template's encode_multiturn does. Errors: no template in the plan, bad message order.
+// plan.cutoff_len as the template's encode_multiturn does. Errors: no template in the plan, bad message order,
+// a cutoff_len that leaves no prompt token.
 std::vector<int32_t> chat_prompt_ids(const InferenceModel& model, const std::vector<Message>& messages,
                                      const std::string& system);
 

@@ -69,6 +69,17 @@ TEST(ChatPrompt, CutoffLenKeepsTheHead) {
   EXPECT_EQ(cut, std::vector<int32_t>(full.begin(), full.begin() + static_cast<long>(cut.size())));
 }
 
+TEST(ChatPrompt, CutoffLenWithNoRoomForThePromptIsAClearError) {
+  InferenceModel m = chat_model("gemma");
+  m.plan.cutoff_len = 1;
+  try {
+    const std::vector<int32_t> ids = chat_prompt_ids(m, kTwoTurns, "");
+    FAIL() << "a prompt of " << ids.size() << " tokens";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cutoff_len 1 leaves no room"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ChatPrompt, Errors) {
   InferenceModel m = chat_model("gemma");
   EXPECT_THROW(chat_prompt_ids(m, {}, ""), Error);
