@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <string>
 #include <system_error>
 
@@ -54,8 +55,17 @@ StagedDir::~StagedDir() {
 
 void StagedDir::commit() {
   fsync_path(tmp_);
-  const fs::path old = sibling(dest_, ".old-");
   const bool replacing = fs::exists(dest_);
+  // Swap the two folders in one step where the file system can (Linux renameat2): dest is never missing, even when
+  // the process dies here, and the temp name then holds the previous folder until it is removed.
+  if (replacing && ::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, dest_.c_str(), RENAME_EXCHANGE) == 0) {
+    committed_ = true;
+    fsync_path(dest_.parent_path());
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+    return;
+  }
+  const fs::path old = sibling(dest_, ".old-");
   if (replacing) rename_or_fail(dest_, old);
   try {
     rename_or_fail(tmp_, dest_);

@@ -16,7 +16,8 @@ class StagedDir {
 
   const std::filesystem::path& path() const { return tmp_; }  // where to write the files
   // fsyncs the temp folder and renames it to `dest`. An existing dest (an empty folder, or one the caller decided
-  // to replace) is first renamed aside and removed after the new folder is in place.
+  // to replace) is swapped with it atomically and then removed; where the file system cannot swap, it is first
+  // renamed aside and removed after the new folder is in place.
   void commit();
 
  private:
