@@ -59,12 +59,13 @@ KeyDef optional_int_key(std::string name, KeyGroup g, std::optional<int> Plan::*
           [f](const Plan& p) { return show_optional(p.*f); }};
 }
 
+// lo_open: lo itself is refused too (a range (lo, hi]).
 KeyDef double_key(std::string name, KeyGroup g, double Plan::*f, double lo, double hi, bool hi_open,
-                  const std::string& must_be) {
+                  const std::string& must_be, bool lo_open = false) {
   return {std::move(name), g,
           [=](Plan& p, const ConfigValue& v) {
             const double x = value_double(v, must_be);
-            if (x < lo || x > hi || (hi_open && x == hi)) fail_value(v, must_be);
+            if (x < lo || x > hi || (hi_open && x == hi) || (lo_open && x == lo)) fail_value(v, must_be);
             p.*f = x;
           },
           [f](const Plan& p) { return yaml_double(p.*f); }};
@@ -270,7 +271,7 @@ std::vector<KeyDef> make_keys() {
   // generate
   k.push_back(bool_key("do_sample", G::Generate, &Plan::do_sample));
   k.push_back(double_key("temperature", G::Generate, &Plan::temperature, 0.0, 1e30, false, "a non-negative number"));
-  k.push_back(double_key("top_p", G::Generate, &Plan::top_p, 0.0, 1.0, false, "a number in (0, 1]"));
+  k.push_back(double_key("top_p", G::Generate, &Plan::top_p, 0.0, 1.0, false, "a number in (0, 1]", true));
   k.push_back(int_key("top_k", G::Generate, &Plan::top_k, 0, "a non-negative integer (0 = no top-k filter)"));
   k.push_back({"num_beams", G::Generate,
                [](Plan& p, const ConfigValue& v) {
@@ -283,7 +284,7 @@ std::vector<KeyDef> make_keys() {
                [](const Plan& p) { return std::to_string(p.num_beams); }});
   k.push_back(int_key("max_new_tokens", G::Generate, &Plan::max_new_tokens, 1, positive));
   k.push_back(double_key("repetition_penalty", G::Generate, &Plan::repetition_penalty, 0.0, 1e30, false,
-                         "a positive number (1.0 = no penalty)"));
+                         "a positive number (1.0 = no penalty)", true));
   k.push_back(text_key("default_system", G::Generate, &Plan::default_system));
   k.push_back(bool_key("skip_special_tokens", G::Generate, &Plan::skip_special_tokens));
   k.push_back(word_key("infer_backend", G::Generate, &Plan::infer_backend, {"huggingface", "vllm", "sglang"}));

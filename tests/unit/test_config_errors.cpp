@@ -70,6 +70,9 @@ TEST(ConfigErrors, WrongTypesNameKeyAndValue) {
   EXPECT_TRUE(has(error_of(kBase + "lora_dropout: 1.0\n"), "lora_dropout must be a number in [0, 1), got '1.0'"));
   EXPECT_TRUE(has(error_of(kBase + "warmup_ratio: 1.5\n"), "warmup_ratio must be a number in [0, 1]"));
   EXPECT_TRUE(has(error_of(kBase + "adam_beta2: 1\n"), "adam_beta2 must be a number in [0, 1)"));
+  // Generation keys the generator cannot use: refused with the config, not at the first generated token.
+  EXPECT_TRUE(has(error_of(kBase + "top_p: 0\n"), "top_p must be a number in (0, 1], got '0'"));
+  EXPECT_TRUE(has(error_of(kBase + "repetition_penalty: 0.0\n"), "repetition_penalty must be a positive number"));
   EXPECT_TRUE(has(error_of(kBase + "max_steps: 0\n"), "max_steps must be -1 (train for num_train_epochs) or a positive"));
   EXPECT_TRUE(has(error_of(kBase + "max_steps: -2\n"), "max_steps must be -1"));
   EXPECT_TRUE(has(error_of(kBase + "threads: -1\n"), "threads must be a non-negative integer (0 = all cores)"));
