@@ -1,6 +1,7 @@
 // `tune` entry point: dispatches to a subcommand and turns errors into messages and exit codes
 // (0 success, 2 bad usage or bad input, 1 internal failure).
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,10 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const tune::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {  // a path the user gave that cannot be used
+    std::fprintf(stderr, "error: cannot use %s: %s; check the path (its length, its folders and their permissions)\n",
+                 e.path1().c_str(), e.code().message().c_str());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "internal error: %s\nPlease report this with the command you ran.\n", e.what());

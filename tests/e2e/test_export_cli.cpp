@@ -188,6 +188,16 @@ TEST_F(ExportCli, OverwriteNeverReplacesTheConfigOrTheWorkingFolder) {
   EXPECT_EQ(read_bytes(work / "notes.txt"), "keep me");
 }
 
+TEST_F(ExportCli, UnusablePathIsAnErrorNotACrash) {
+  const fs::path out = tmp(std::string(300, 'x'));  // longer than a file name may be
+  const TuneRun r = tune_export(config("long_name", "export_dir: " + out.string() + "\n"));
+  EXPECT_EQ(r.exit_code, 2) << tail(r.output);
+  EXPECT_NE(r.output.find("error: cannot use " + out.string() + ": File name too long; check the path"),
+            std::string::npos)
+      << tail(r.output);
+  EXPECT_EQ(r.output.find("internal error"), std::string::npos) << tail(r.output);
+}
+
 TEST_F(ExportCli, MismatchedAdapterIsRefused) {
   const fs::path out = tmp("mismatch");
   const fs::path other = kRepo / "tests" / "data" / "golden" / "mqa" / "adapter";  // trained for another model
