@@ -33,11 +33,23 @@ Json models_list(const ServerContext& ctx) {
   return {{"object", "list"}, {"data", Json::array({model})}};
 }
 
+// The method each route answers; httplib answers any other method on these paths 404 like an unknown path.
+const char* route_method(const std::string& path) {
+  if (path == "/v1/models") return "GET";
+  if (path == "/v1/chat/completions" || path == "/v1/score" || path == "/v1/score/evaluation") return "POST";
+  return nullptr;
+}
+
 // Fills the errors httplib itself answers (no route, body too large, unreadable request) in OpenAI's shape.
 httplib::Server::HandlerResponse fill_error(const ServeOptions& options, const httplib::Request& req,
                                             httplib::Response& res) {
   if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // a route answered already
-  if (res.status == 404) {
+  const char* allowed = res.status == 404 ? route_method(req.path) : nullptr;
+  if (allowed && req.method != allowed) {
+    res.set_header("Allow", allowed);
+    send_error(res, ApiError(405, "invalid_request_error", "method_not_allowed",
+                             cat(req.path, " takes ", allowed, ", not ", req.method)));
+  } else if (res.status == 404) {
     send_error(res, ApiError(404, "invalid_request_error", "not_found",
                              cat("no route ", req.method, " ", req.path,
                                  "; routes: GET /v1/models, POST /v1/chat/completions, POST /v1/score, "

@@ -291,6 +291,21 @@ TEST_F(Serve, BadRequestsGetOpenAiStyleErrors) {
   expect_error(post(s, "/v1/score", "{\"input\": [{\"prompt\": \"" + std::string(5000, 'a') + "\"}]}", 413),
                "request_too_large", "over the limit of 4096 bytes");
   expect_error(post(s, "/v1/completions", "{}", 404), "not_found", "no route POST /v1/completions");
+  // a known path with the wrong method: 405 naming the method it takes (was 404 "no route")
+  expect_error(post(s, "/v1/models", "{}", 405), "method_not_allowed", "/v1/models takes GET, not POST");
+  {
+    httplib::Client c = s.client();
+    const httplib::Result r = c.Get("/v1/chat/completions");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 405);
+    EXPECT_EQ(r->get_header_value("Allow"), "POST");
+    expect_error(Json::parse(r->body), "method_not_allowed", "/v1/chat/completions takes POST, not GET");
+  }
+  // rows longer than the model's context (8192 positions) were scored at any cost in memory
+  expect_error(post(s, "/v1/score/evaluation", R"({"messages": ["q"], "max_length": 8193})", 400),
+               "invalid_max_length", "from 1 to 8192 (the model's context)");
+  expect_error(post(s, "/v1/score/evaluation", R"({"messages": ["q"], "max_length": 0})", 400), "invalid_max_length",
+               "from 1 to 8192");
   // the server still answers after all of that
   const Json ok = post(s, "/v1/score", R"({"input": [{"prompt": "q", "response": "a"}]})", 200);
   EXPECT_EQ(ok["scores"].size(), 1u);
