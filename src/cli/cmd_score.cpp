@@ -52,6 +52,14 @@ int run_score(const ParsedArgs& a) {
   const bool skip_bad = a.flag("skip-bad");
   std::ifstream in(in_path, std::ios::binary);
   TUNE_CHECK(in.is_open(), "cannot read --in ", in_path.string(), ": no such file or not readable");
+  // checked before the model loads: a folder opens as a stream that fails at the first read, and --out over --in
+  // would replace the input with the scores
+  TUNE_CHECK(!std::filesystem::is_directory(in_path), "--in ", in_path.string(), " is a folder; give a JSON Lines file");
+  TUNE_CHECK(!std::filesystem::is_directory(out_path), "--out ", out_path.string(),
+             " is a folder; give the file to write");
+  std::error_code no_out;  // --out need not exist yet
+  TUNE_CHECK(!std::filesystem::equivalent(in_path, out_path, no_out), "--out ", out_path.string(),
+             " is the --in file; write the scores to another file");
 
   const InferenceModel model = load_inference_model(plan);
   RewardScorer scorer(model);

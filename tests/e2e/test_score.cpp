@@ -182,6 +182,31 @@ TEST_F(Score, SkipBadReportsAndLeavesOutBadLines) {
   EXPECT_NE(out[0]["score"], out[1]["score"]);
 }
 
+TEST_F(Score, OutOverInOrAFolderIsRefusedBeforeScoring) {
+  const fs::path folder = tmp("same");
+  fs::create_directories(folder / "sub");
+  const std::string input = "{\"prompt\": \"q\", \"response\": \"a\"}\n";
+  write_text(folder / "in.jsonl", input);
+  // the same file under another spelling: was scored and renamed over the input
+  const TuneRun same = score(folder / "in.jsonl", folder / "sub" / ".." / "in.jsonl");
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_NE(same.output.find("error: --out " + (folder / "sub" / ".." / "in.jsonl").string() + " is the --in file"),
+            std::string::npos)
+      << same.output;
+  EXPECT_EQ(read_bytes(folder / "in.jsonl"), input);
+  // a folder as --out: was scored in full, then failed to rename over the folder
+  const TuneRun to_folder = score(folder / "in.jsonl", folder / "sub");
+  EXPECT_EQ(to_folder.exit_code, 2);
+  EXPECT_NE(to_folder.output.find("error: --out " + (folder / "sub").string() + " is a folder"), std::string::npos)
+      << to_folder.output;
+  const TuneRun from_folder = score(folder / "sub", folder / "out.jsonl");
+  EXPECT_EQ(from_folder.exit_code, 2);
+  EXPECT_NE(from_folder.output.find("error: --in " + (folder / "sub").string() + " is a folder"), std::string::npos)
+      << from_folder.output;
+  EXPECT_EQ(folder_listing(folder), (std::vector<std::string>{"in.jsonl", "sub"}));
+  EXPECT_TRUE(fs::is_empty(folder / "sub"));
+}
+
 TEST_F(Score, ModelWithoutValueHeadIsAClearError) {
   const fs::path config = write_infer_config(tmp("base.yaml"), rm_.model, "", "");
   write_text(tmp("one.jsonl"), "{\"prompt\": \"q\", \"response\": \"a\"}\n");
