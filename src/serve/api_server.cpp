@@ -86,6 +86,22 @@ ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     impl_->listen_socket = sock;
   });
+  // httplib 0.11 reads the body of a POST (PUT, PATCH, DELETE) without Content-Length until the client closes, so a
+  // client that sends none (curl -X POST without -d) waited for the 5 s read timeout and got a vague 400; a request
+  // without either header has no body (RFC 9112 6.3), which the routes cannot use
+  http.set_pre_routing_handler([options](const httplib::Request& req, httplib::Response& res) {
+    const bool takes_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE";
+    if (!takes_body || req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
+      return httplib::Server::HandlerResponse::Unhandled;
+    const char* allowed = route_method(req.path);
+    if (!allowed || req.method != allowed) {  // the 404 or 405 the route table gives
+      res.status = 404;
+      return fill_error(options, req, res);
+    }
+    send_error(res, ApiError(411, "invalid_request_error", "length_required",
+                             cat(req.method, " ", req.path, " needs a JSON body with a Content-Length header")));
+    return httplib::Server::HandlerResponse::Handled;
+  });
   http.set_error_handler(httplib::Server::HandlerWithResponse(
       [options](const httplib::Request& req, httplib::Response& res) { return fill_error(options, req, res); }));
   http.Get("/v1/models", [&ctx](const httplib::Request&, httplib::Response& res) {

@@ -4,6 +4,11 @@
 // queue answering 503, and a clean stop on SIGTERM / SIGINT.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -106,6 +111,25 @@ class Serve : public ::testing::Test {
       }
     }
     return content;
+  }
+
+  // Sends raw bytes on a new connection and reads the answer until the server closes it.
+  static std::string raw_exchange(const ServerProcess& s, const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(s.port()));
+    ::inet_pton(AF_INET, s.host().c_str(), &addr.sin_addr);
+    const timeval timeout{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string answer;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return answer;
   }
 
   static void expect_error(const Json& body, const std::string& code, const std::string& message_part) {
@@ -301,6 +325,17 @@ TEST_F(Serve, BadRequestsGetOpenAiStyleErrors) {
     EXPECT_EQ(r->get_header_value("Allow"), "POST");
     expect_error(Json::parse(r->body), "method_not_allowed", "/v1/chat/completions takes POST, not GET");
   }
+  // a POST without Content-Length: httplib waited for the body until its read timeout, then answered a vague 400
+  {
+    const std::string answer = raw_exchange(s, "POST /v1/score HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(answer.rfind("HTTP/1.1 411 ", 0), 0u) << answer;
+    const size_t body = answer.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos) << answer;
+    expect_error(Json::parse(answer.substr(body + 4)), "length_required",
+                 "POST /v1/score needs a JSON body with a Content-Length header");
+  }
+  EXPECT_EQ(raw_exchange(s, "DELETE /v1/score HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").rfind("HTTP/1.1 405 ", 0),
+            0u);
   // rows longer than the model's context (8192 positions) were scored at any cost in memory
   expect_error(post(s, "/v1/score/evaluation", R"({"messages": ["q"], "max_length": 8193})", 400),
                "invalid_max_length", "from 1 to 8192 (the model's context)");
