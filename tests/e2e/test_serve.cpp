@@ -336,6 +336,10 @@ TEST_F(Serve, BadRequestsGetOpenAiStyleErrors) {
   }
   EXPECT_EQ(raw_exchange(s, "DELETE /v1/score HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").rfind("HTTP/1.1 405 ", 0),
             0u);
+  // nesting deeper than 100: the server copied (or dumped) it recursively and died of a stack overflow
+  const std::string deep = std::string(1000, '[') + std::string(1000, ']');
+  expect_error(post(s, "/v1/score", R"({"input": [{"prompt": "q", "response": "a", "x": )" + deep + "}]}", 400),
+               "invalid_json", "nests arrays and objects more than 100 deep");
   // rows longer than the model's context (8192 positions) were scored at any cost in memory
   expect_error(post(s, "/v1/score/evaluation", R"({"messages": ["q"], "max_length": 8193})", 400),
                "invalid_max_length", "from 1 to 8192 (the model's context)");
