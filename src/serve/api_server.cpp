@@ -54,6 +54,13 @@ httplib::Server::HandlerResponse fill_error(const ServeOptions& options, const h
                              cat("no route ", req.method, " ", req.path,
                                  "; routes: GET /v1/models, POST /v1/chat/completions, POST /v1/score, "
                                  "POST /v1/score/evaluation")));
+  } else if (res.status == 413 && req.get_header_value("Content-Type") == "application/x-www-form-urlencoded" &&
+             req.get_header_value<uint64_t>("Content-Length") <= options.max_body_bytes) {
+    // httplib caps a form body at 8 KiB whatever the server's limit: curl -d without -H sends JSON as a form
+    send_error(res, ApiError(415, "invalid_request_error", "unsupported_media_type",
+                             cat("the body came as application/x-www-form-urlencoded, which is limited to ",
+                                 CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH,
+                                 " bytes; send JSON with Content-Type: application/json")));
   } else if (res.status == 413) {
     send_error(res, ApiError(413, "invalid_request_error", "request_too_large",
                              cat("the request body is over the limit of ", options.max_body_bytes, " bytes")));

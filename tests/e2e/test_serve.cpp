@@ -340,6 +340,18 @@ TEST_F(Serve, BadRequestsGetOpenAiStyleErrors) {
   const std::string deep = std::string(1000, '[') + std::string(1000, ']');
   expect_error(post(s, "/v1/score", R"({"input": [{"prompt": "q", "response": "a", "x": )" + deep + "}]}", 400),
                "invalid_json", "nests arrays and objects more than 100 deep");
+  // JSON sent as a form (curl -d without -H) over httplib's 8 KiB form cap: was 413 "over the limit of 4096 bytes"
+  // under a 16 KiB limit
+  {
+    ServerProcess big({rm_.config.string(), "--port", "0", "--max-body-kib", "16"}, tmp("serve_form.log"));
+    httplib::Client c = big.client();
+    const std::string text = "{\"messages\": [\"" + std::string(9000, 'a') + "\"]}";
+    const httplib::Result r = c.Post("/v1/score/evaluation", text, "application/x-www-form-urlencoded");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 415);
+    expect_error(Json::parse(r->body), "unsupported_media_type", "send JSON with Content-Type: application/json");
+    EXPECT_EQ(post(big, "/v1/score/evaluation", text, 200)["scores"].size(), 1u);
+  }
   // rows longer than the model's context (8192 positions) were scored at any cost in memory
   expect_error(post(s, "/v1/score/evaluation", R"({"messages": ["q"], "max_length": 8193})", 400),
                "invalid_max_length", "from 1 to 8192 (the model's context)");
