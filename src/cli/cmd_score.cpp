@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -22,6 +23,39 @@
 namespace tune::cli {
 
 namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+
+void note_interrupt(int sig) {
+  interrupted = sig;
+  std::signal(sig, SIG_DFL);  // a second one ends the process at once
+}
+
+// While alive, SIGINT/SIGTERM only mark the run interrupted; the loop then stops with a tune::Error, whose unwinding
+// removes the temp file of --out (killed by the signal, the process left it behind).
+class InterruptToError {
+ public:
+  InterruptToError() : old_int_(std::signal(SIGINT, note_interrupt)), old_term_(std::signal(SIGTERM, note_interrupt)) {
+    // a signal the process was started ignoring (nohup, a background job of a script) stays ignored
+    if (old_int_ == SIG_IGN) std::signal(SIGINT, SIG_IGN);
+    if (old_term_ == SIG_IGN) std::signal(SIGTERM, SIG_IGN);
+  }
+  ~InterruptToError() {
+    std::signal(SIGINT, old_int_);
+    std::signal(SIGTERM, old_term_);
+  }
+  InterruptToError(const InterruptToError&) = delete;
+  InterruptToError& operator=(const InterruptToError&) = delete;
+  static void check(int64_t lines_done) {
+    if (interrupted)
+      fail("interrupted by ", interrupted == SIGINT ? "SIGINT" : "SIGTERM", " after ", lines_done,
+           " scored lines; nothing was written to --out");
+  }
+
+ private:
+  void (*old_int_)(int);
+  void (*old_term_)(int);
+};
 
 struct PendingLine {
   Json object;
@@ -63,6 +97,7 @@ int run_score(const ParsedArgs& a) {
 
   const InferenceModel model = load_inference_model(plan);
   RewardScorer scorer(model);
+  const InterruptToError interrupt;  // before the temp file exists
   AtomicFileWriter out(out_path);
   RateProgress progress(std::cerr, RateProgress::stderr_is_terminal());
   const auto t0 = std::chrono::steady_clock::now();
@@ -72,6 +107,7 @@ int run_score(const ParsedArgs& a) {
   int64_t line_no = 0, written = 0, skipped = 0;
   std::string line;
   while (std::getline(in, line)) {
+    InterruptToError::check(written);
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
@@ -96,6 +132,7 @@ int run_score(const ParsedArgs& a) {
     score_batch(scorer, pending, out);
     progress.add(n, elapsed());
   }
+  InterruptToError::check(written);
   out.commit();
   progress.finish(elapsed());
   std::fprintf(stderr, "wrote %lld scored lines to %s", static_cast<long long>(written), out_path.c_str());

@@ -3,6 +3,9 @@
 // input stops with file:line and leaves no --out (or is skipped with --skip-bad).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "core/py_json.h"
@@ -205,6 +208,31 @@ TEST_F(Score, OutOverInOrAFolderIsRefusedBeforeScoring) {
       << from_folder.output;
   EXPECT_EQ(folder_listing(folder), (std::vector<std::string>{"in.jsonl", "sub"}));
   EXPECT_TRUE(fs::is_empty(folder / "sub"));
+}
+
+TEST_F(Score, InterruptLeavesNoOutputAndNoTempFile) {
+  const fs::path folder = tmp("interrupt");
+  fs::create_directories(folder);
+  std::string lines;
+  for (int i = 0; i < 20000; ++i) lines += "{\"prompt\": \"" + std::string(100, 'q') + "\", \"response\": \"a\"}\n";
+  write_text(folder / "in.jsonl", lines);
+  const pid_t pid = spawn_tune({"score", rm_.config.string(), "--in", (folder / "in.jsonl").string(), "--out",
+                                (folder / "out.jsonl").string()},
+                               tmp("interrupt.log"));
+  // SIGTERM (SIGINT may be ignored by a test run in the background) once the temp file of --out exists
+  bool started = false;
+  for (int i = 0; i < 60000 && !started; ++i) {
+    for (const auto& e : fs::directory_iterator(folder)) started = started || e.path().filename() != "in.jsonl";
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(started);
+  ::kill(pid, SIGTERM);
+  const ExitStatus s = wait_for(pid);
+  const std::string output = read_bytes(tmp("interrupt.log"));
+  EXPECT_EQ(s.signal, 0);  // was killed by the signal, leaving .out.jsonl.tmp.* behind
+  EXPECT_EQ(s.code, 2);
+  EXPECT_NE(output.find("error: interrupted by SIGTERM after "), std::string::npos) << output;
+  EXPECT_EQ(folder_listing(folder), std::vector<std::string>{"in.jsonl"});
 }
 
 TEST_F(Score, ModelWithoutValueHeadIsAClearError) {
