@@ -35,7 +35,8 @@ void note_interrupt(int sig) {
 // removes the temp file of --out (killed by the signal, the process left it behind).
 class InterruptToError {
  public:
-  InterruptToError() : old_int_(std::signal(SIGINT, note_interrupt)), old_term_(std::signal(SIGTERM, note_interrupt)) {
+  InterruptToError()
+      : old_int_(std::signal(SIGINT, note_interrupt)), old_term_(std::signal(SIGTERM, note_interrupt)) {
     // a signal the process was started ignoring (nohup, a background job of a script) stays ignored
     if (old_int_ == SIG_IGN) std::signal(SIGINT, SIG_IGN);
     if (old_term_ == SIG_IGN) std::signal(SIGTERM, SIG_IGN);
@@ -88,7 +89,8 @@ int run_score(const ParsedArgs& a) {
   TUNE_CHECK(in.is_open(), "cannot read --in ", in_path.string(), ": no such file or not readable");
   // checked before the model loads: a folder opens as a stream that fails at the first read, and --out over --in
   // would replace the input with the scores
-  TUNE_CHECK(!std::filesystem::is_directory(in_path), "--in ", in_path.string(), " is a folder; give a JSON Lines file");
+  TUNE_CHECK(!std::filesystem::is_directory(in_path), "--in ", in_path.string(),
+             " is a folder; give a JSON Lines file");
   TUNE_CHECK(!std::filesystem::is_directory(out_path), "--out ", out_path.string(),
              " is a folder; give the file to write");
   std::error_code no_out;  // --out need not exist yet

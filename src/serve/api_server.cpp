@@ -54,7 +54,8 @@ httplib::Server::HandlerResponse fill_error(const ServeOptions& options, const h
                              cat("no route ", req.method, " ", req.path,
                                  "; routes: GET /v1/models, POST /v1/chat/completions, POST /v1/score, "
                                  "POST /v1/score/evaluation")));
-  } else if (res.status == 413 && req.get_header_value("Content-Type") == "application/x-www-form-urlencoded" &&
+  } else if (res.status == 413 &&
+             req.get_header_value("Content-Type").starts_with("application/x-www-form-urlencoded") &&
              req.get_header_value<uint64_t>("Content-Length") <= options.max_body_bytes) {
     // httplib caps a form body at 8 KiB whatever the server's limit: curl -d without -H sends JSON as a form
     send_error(res, ApiError(415, "invalid_request_error", "unsupported_media_type",
@@ -97,7 +98,8 @@ ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
   // client that sends none (curl -X POST without -d) waited for the 5 s read timeout and got a vague 400; a request
   // without either header has no body (RFC 9112 6.3), which the routes cannot use
   http.set_pre_routing_handler([options](const httplib::Request& req, httplib::Response& res) {
-    const bool takes_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE";
+    const bool takes_body =
+        req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE";
     if (!takes_body || req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
       return httplib::Server::HandlerResponse::Unhandled;
     const char* allowed = route_method(req.path);
