@@ -163,7 +163,8 @@ const CommandSpec& score_command() {
       "is the value head at the last token as do_predict takes it, so pairs score exactly as do_predict's\n"
       "generated_predictions.jsonl (unrounded here).\n"
       "Each output line is the input object with \"score\" added, or \"chosen_score\" and \"rejected_score\" for a\n"
-      "pair. --out is written under a temp name and renamed when all lines are done: a failed run leaves no --out.\n"
+      "pair. --out is written under a temp name and renamed when all lines are done: a failed run leaves no --out,\n"
+      "nor does one stopped by SIGINT/SIGTERM (it stops at the next line with an error and removes the temp file).\n"
       "A bad line stops the run with an error naming FILE:LINE, unless --skip-bad (then it is reported on stderr and\n"
       "left out of --out). Progress (lines, lines/s) goes to stderr.",
       {{"in", "FILE", "JSON Lines to score", ""},
