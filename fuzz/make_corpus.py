@@ -87,8 +87,22 @@ def config_seeds():
     yield "adapter_not_json", b"\x01{\"r\": 8, \"lora_alpha\": "
 
 
+def chat_request_seeds():
+    user = {"role": "user", "content": "Hi"}
+    yield "plain", compact({"model": "rm", "messages": [user]}).encode()
+    yield "all_fields", json.dumps({
+        "messages": [{"role": "system", "content": "Be brief."}, user,
+                     {"role": "assistant", "content": [{"type": "text", "text": "Hello"}]}, user],
+        "max_tokens": 5, "max_completion_tokens": 7, "temperature": 0.7, "top_p": 0.9, "seed": 42, "n": 1,
+        "stream": True, "do_sample": False}).encode()
+    yield "bad_types", compact({"messages": [{"role": 1, "content": "x"}], "top_p": "x", "max_tokens": 1e3}).encode()
+    yield "part_type_number", compact({"messages": [{"role": "user", "content": [{"type": 5, "text": "x"}]}]}).encode()
+    yield "tiny_top_p", compact({"messages": [user], "top_p": 1e-50}).encode()
+
+
 def main():
-    for target, seeds in (("fuzz_safetensors", safetensors_seeds()), ("fuzz_json_configs", config_seeds())):
+    for target, seeds in (("fuzz_safetensors", safetensors_seeds()), ("fuzz_json_configs", config_seeds()),
+                          ("fuzz_chat_request", chat_request_seeds())):
         folder = HERE / "corpus" / target
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in seeds:

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -22,6 +23,40 @@
 namespace tune::cli {
 
 namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+
+void note_interrupt(int sig) {
+  interrupted = sig;
+  std::signal(sig, SIG_DFL);  // a second one ends the process at once
+}
+
+// While alive, SIGINT/SIGTERM only mark the run interrupted; the loop then stops with a tune::Error, whose unwinding
+// removes the temp file of --out (killed by the signal, the process left it behind).
+class InterruptToError {
+ public:
+  InterruptToError()
+      : old_int_(std::signal(SIGINT, note_interrupt)), old_term_(std::signal(SIGTERM, note_interrupt)) {
+    // a signal the process was started ignoring (nohup, a background job of a script) stays ignored
+    if (old_int_ == SIG_IGN) std::signal(SIGINT, SIG_IGN);
+    if (old_term_ == SIG_IGN) std::signal(SIGTERM, SIG_IGN);
+  }
+  ~InterruptToError() {
+    std::signal(SIGINT, old_int_);
+    std::signal(SIGTERM, old_term_);
+  }
+  InterruptToError(const InterruptToError&) = delete;
+  InterruptToError& operator=(const InterruptToError&) = delete;
+  static void check(int64_t lines_done) {
+    if (interrupted)
+      fail("interrupted by ", interrupted == SIGINT ? "SIGINT" : "SIGTERM", " after ", lines_done,
+           " scored lines; nothing was written to --out");
+  }
+
+ private:
+  void (*old_int_)(int);
+  void (*old_term_)(int);
+};
 
 struct PendingLine {
   Json object;
@@ -52,9 +87,19 @@ int run_score(const ParsedArgs& a) {
   const bool skip_bad = a.flag("skip-bad");
   std::ifstream in(in_path, std::ios::binary);
   TUNE_CHECK(in.is_open(), "cannot read --in ", in_path.string(), ": no such file or not readable");
+  // checked before the model loads: a folder opens as a stream that fails at the first read, and --out over --in
+  // would replace the input with the scores
+  TUNE_CHECK(!std::filesystem::is_directory(in_path), "--in ", in_path.string(),
+             " is a folder; give a JSON Lines file");
+  TUNE_CHECK(!std::filesystem::is_directory(out_path), "--out ", out_path.string(),
+             " is a folder; give the file to write");
+  std::error_code no_out;  // --out need not exist yet
+  TUNE_CHECK(!std::filesystem::equivalent(in_path, out_path, no_out), "--out ", out_path.string(),
+             " is the --in file; write the scores to another file");
 
   const InferenceModel model = load_inference_model(plan);
   RewardScorer scorer(model);
+  const InterruptToError interrupt;  // before the temp file exists
   AtomicFileWriter out(out_path);
   RateProgress progress(std::cerr, RateProgress::stderr_is_terminal());
   const auto t0 = std::chrono::steady_clock::now();
@@ -64,6 +109,7 @@ int run_score(const ParsedArgs& a) {
   int64_t line_no = 0, written = 0, skipped = 0;
   std::string line;
   while (std::getline(in, line)) {
+    InterruptToError::check(written);
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
@@ -88,6 +134,7 @@ int run_score(const ParsedArgs& a) {
     score_batch(scorer, pending, out);
     progress.add(n, elapsed());
   }
+  InterruptToError::check(written);
   out.commit();
   progress.finish(elapsed());
   std::fprintf(stderr, "wrote %lld scored lines to %s", static_cast<long long>(written), out_path.c_str());
@@ -116,7 +163,8 @@ const CommandSpec& score_command() {
       "is the value head at the last token as do_predict takes it, so pairs score exactly as do_predict's\n"
       "generated_predictions.jsonl (unrounded here).\n"
       "Each output line is the input object with \"score\" added, or \"chosen_score\" and \"rejected_score\" for a\n"
-      "pair. --out is written under a temp name and renamed when all lines are done: a failed run leaves no --out.\n"
+      "pair. --out is written under a temp name and renamed when all lines are done: a failed run leaves no --out,\n"
+      "nor does one stopped by SIGINT/SIGTERM (it stops at the next line with an error and removes the temp file).\n"
       "A bad line stops the run with an error naming FILE:LINE, unless --skip-bad (then it is reported on stderr and\n"
       "left out of --out). Progress (lines, lines/s) goes to stderr.",
       {{"in", "FILE", "JSON Lines to score", ""},

@@ -92,7 +92,8 @@ const CommandSpec& serve_command() {
       "  POST /v1/score/evaluation  LLaMA-Factory's: {\"messages\": [text, ...], \"max_length\"} -> {\"scores\"}\n"
       "\"model\" in a request may be omitted or must be MODEL_ID (else 404). One worker owns the model and runs\n"
       "requests in arrival order; when --queue-size requests are already waiting the answer is 503 with\n"
-      "Retry-After. Bodies over --max-body-kib get 413, malformed JSON 400, all errors as OpenAI's\n"
+      "Retry-After. Bodies over --max-body-kib get 413, malformed JSON (or nested over 100 deep) 400, a route's\n"
+      "wrong method 405, a POST without Content-Length 411, all errors as OpenAI's\n"
       "{\"error\": {\"message\", \"type\", \"param\", \"code\"}}. --port 0 picks a free port; the chosen address is\n"
       "printed as \"listening on http://HOST:PORT\". SIGINT/SIGTERM stop the server after the requests in progress.",
       {{"host", "H", "address to bind (0.0.0.0 for every interface)", "127.0.0.1"},

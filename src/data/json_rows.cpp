@@ -84,9 +84,20 @@ void reject_single_object(const fs::path& file, std::string_view text) {
 
 }  // namespace
 
+bool refuse_deep_json(int depth, Json::parse_event_t event, Json&) {
+  // depth is the number of containers around this one
+  if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+      depth >= kMaxJsonDepth)
+    throw JsonTooDeep();
+  return true;
+}
+
 Json parse_json_text(std::string_view text, const fs::path& file, int64_t first_line) {
   try {
-    return Json::parse(text.begin(), text.end());
+    return Json::parse(text.begin(), text.end(), refuse_deep_json);
+  } catch (const JsonTooDeep&) {
+    fail(file.string(), ":", first_line, ": the JSON starting on this line nests arrays and objects more than ",
+         kMaxJsonDepth, " deep; such data is not a dataset row");
   } catch (const Json::parse_error& e) {
     size_t failed_at = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
     int64_t line = first_line + std::count(text.begin(), text.begin() + failed_at, '\n');

@@ -2,6 +2,7 @@
 // files; malformed JSON is reported with the file and line.
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -14,8 +15,21 @@ namespace tune {
 
 using Json = nlohmann::ordered_json;
 
+// Arrays and objects nested deeper than this are refused by the parsers below: nlohmann parses any depth, but it
+// copies, compares, dumps and (in some versions) destroys values recursively, so a line of 100k "[" overflowed the
+// stack (a crash of `tune score`, or of `tune serve` from one request).
+inline constexpr int kMaxJsonDepth = 100;
+
+// Thrown by refuse_deep_json.
+struct JsonTooDeep : std::exception {
+  const char* what() const noexcept override { return "JSON nested too deeply"; }
+};
+// A Json::parse callback that keeps everything and throws JsonTooDeep at an array or object nested more than
+// kMaxJsonDepth deep.
+bool refuse_deep_json(int depth, Json::parse_event_t event, Json& parsed);
+
 // Parses one JSON document; a syntax error throws tune::Error "<file>:<line>: malformed JSON (...)", where the line
-// is first_line plus the newlines before the failing byte.
+// is first_line plus the newlines before the failing byte; nesting deeper than kMaxJsonDepth is a tune::Error too.
 Json parse_json_text(std::string_view text, const std::filesystem::path& file, int64_t first_line = 1);
 
 struct JsonRow {

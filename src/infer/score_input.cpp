@@ -88,8 +88,15 @@ ScoreItem read_score_item(const Json& object, const InferenceModel& model, const
   const DatasetSpec spec = spec_for(object, where);
   const bool has_chosen = object.contains("chosen"), has_rejected = object.contains("rejected");
   TUNE_CHECK(has_chosen == has_rejected, where, ": a pair needs both \"chosen\" and \"rejected\"");
+  const bool sharegpt = spec.formatting == Formatting::ShareGpt;
+  // the aligner reads a pair only from answers of these types and otherwise scores the rest as one conversation
+  for (const char* key : {"chosen", "rejected"}) {
+    const auto answer = object.find(key);
+    TUNE_CHECK(answer == object.end() || answer->is_string() || (sharegpt && answer->is_object()), where, ": \"", key,
+               "\" must be a string", sharegpt ? " or a message object" : "", ", got ", answer->dump());
+  }
   Json& row = rows.rows[0].value;
-  if (spec.formatting == Formatting::ShareGpt) {
+  if (sharegpt) {
     check_sharegpt_turns(object, spec, has_chosen, where);
     if (has_chosen) answers_as_messages(row, spec.tags);
   }

@@ -33,15 +33,35 @@ Json models_list(const ServerContext& ctx) {
   return {{"object", "list"}, {"data", Json::array({model})}};
 }
 
+// The method each route answers; httplib answers any other method on these paths 404 like an unknown path.
+const char* route_method(const std::string& path) {
+  if (path == "/v1/models") return "GET";
+  if (path == "/v1/chat/completions" || path == "/v1/score" || path == "/v1/score/evaluation") return "POST";
+  return nullptr;
+}
+
 // Fills the errors httplib itself answers (no route, body too large, unreadable request) in OpenAI's shape.
 httplib::Server::HandlerResponse fill_error(const ServeOptions& options, const httplib::Request& req,
                                             httplib::Response& res) {
   if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // a route answered already
-  if (res.status == 404) {
+  const char* allowed = res.status == 404 ? route_method(req.path) : nullptr;
+  if (allowed && req.method != allowed) {
+    res.set_header("Allow", allowed);
+    send_error(res, ApiError(405, "invalid_request_error", "method_not_allowed",
+                             cat(req.path, " takes ", allowed, ", not ", req.method)));
+  } else if (res.status == 404) {
     send_error(res, ApiError(404, "invalid_request_error", "not_found",
                              cat("no route ", req.method, " ", req.path,
                                  "; routes: GET /v1/models, POST /v1/chat/completions, POST /v1/score, "
                                  "POST /v1/score/evaluation")));
+  } else if (res.status == 413 &&
+             req.get_header_value("Content-Type").starts_with("application/x-www-form-urlencoded") &&
+             req.get_header_value<uint64_t>("Content-Length") <= options.max_body_bytes) {
+    // httplib caps a form body at 8 KiB whatever the server's limit: curl -d without -H sends JSON as a form
+    send_error(res, ApiError(415, "invalid_request_error", "unsupported_media_type",
+                             cat("the body came as application/x-www-form-urlencoded, which is limited to ",
+                                 CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH,
+                                 " bytes; send JSON with Content-Type: application/json")));
   } else if (res.status == 413) {
     send_error(res, ApiError(413, "invalid_request_error", "request_too_large",
                              cat("the request body is over the limit of ", options.max_body_bytes, " bytes")));
@@ -73,6 +93,23 @@ ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     impl_->listen_socket = sock;
+  });
+  // httplib 0.11 reads the body of a POST (PUT, PATCH, DELETE) without Content-Length until the client closes, so a
+  // client that sends none (curl -X POST without -d) waited for the 5 s read timeout and got a vague 400; a request
+  // without either header has no body (RFC 9112 6.3), which the routes cannot use
+  http.set_pre_routing_handler([options](const httplib::Request& req, httplib::Response& res) {
+    const bool takes_body =
+        req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE";
+    if (!takes_body || req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
+      return httplib::Server::HandlerResponse::Unhandled;
+    const char* allowed = route_method(req.path);
+    if (!allowed || req.method != allowed) {  // the 404 or 405 the route table gives
+      res.status = 404;
+      return fill_error(options, req, res);
+    }
+    send_error(res, ApiError(411, "invalid_request_error", "length_required",
+                             cat(req.method, " ", req.path, " needs a JSON body with a Content-Length header")));
+    return httplib::Server::HandlerResponse::Handled;
   });
   http.set_error_handler(httplib::Server::HandlerWithResponse(
       [options](const httplib::Request& req, httplib::Response& res) { return fill_error(options, req, res); }));

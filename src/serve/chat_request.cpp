@@ -13,7 +13,9 @@ std::string content_text(const Json& message, size_t i) {
   if (it != message.end() && it->is_array()) {
     std::string text;
     for (const Json& part : *it) {
-      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+      // (value("type", "") would throw nlohmann's type_error, a 500, for a "type" that is not a string)
+      const auto type = part.find("type");  // end() for a part that is not an object
+      if (type == part.end() || *type != "text" || !part.contains("text") || !part["text"].is_string())
         throw bad_request("invalid_content", cat("messages[", i, "]: only text content parts are supported"));
       text += part["text"].get<std::string>();
     }
@@ -81,13 +83,14 @@ ChatRequest parse_chat_request(const Json& body, const Plan& plan) {
     r.params.do_sample = d->get<bool>();
   }
   if (const Json* v = number_field(body, "top_p")) {
-    const double p = v->get<double>();
-    if (!(p > 0.0 && p <= 1.0)) throw bad_request("invalid_top_p", "\"top_p\" must be in (0, 1]");
-    r.params.top_p = static_cast<float>(p);
+    // checked as the float the sampler uses: a tiny positive double rounds to 0
+    const auto p = static_cast<float>(v->get<double>());
+    if (!(p > 0.0f && p <= 1.0f)) throw bad_request("invalid_top_p", "\"top_p\" must be in (0, 1]");
+    r.params.top_p = p;
   }
   if (const Json* v = number_field(body, "seed")) {
-    if (!v->is_number_integer() || v->get<int64_t>() < 0)
-      throw bad_request("invalid_seed", "\"seed\" must be a non-negative integer");
+    // nlohmann stores every non-negative integer as unsigned (up to 2^64 - 1, all valid seeds)
+    if (!v->is_number_unsigned()) throw bad_request("invalid_seed", "\"seed\" must be a non-negative integer");
     r.params.seed = v->get<uint64_t>();
   }
   if (const Json* v = number_field(body, "n"); v && !(v->is_number_integer() && v->get<int64_t>() == 1))

@@ -81,8 +81,11 @@ std::vector<TokenIds> evaluation_rows(const Json& body, const ServerContext& ctx
     throw bad_request("invalid_messages", "\"messages\" must be a non-empty list of strings (full texts to score)");
   int64_t max_length = ctx.model.plan.cutoff_len;
   if (auto m = body.find("max_length"); m != body.end() && !m->is_null()) {
-    if (!m->is_number_integer() || m->get<int64_t>() < 1)
-      throw bad_request("invalid_max_length", "\"max_length\" must be a positive integer");
+    // longer rows than the model's context only cost memory (attention is quadratic in the row length)
+    const int64_t context = ctx.model.cfg.max_position_embeddings;
+    if (!m->is_number_unsigned() || m->get<uint64_t>() < 1 || m->get<uint64_t>() > static_cast<uint64_t>(context))
+      throw bad_request("invalid_max_length",
+                        cat("\"max_length\" must be an integer from 1 to ", context, " (the model's context)"));
     max_length = m->get<int64_t>();
   }
   const Tokenizer& tok = *ctx.model.tokenizer;

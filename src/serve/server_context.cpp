@@ -14,7 +14,13 @@ nlohmann::ordered_json error_body(const std::string& message, const std::string&
 }
 
 Json ServerContext::parse_body(const httplib::Request& req) const {
-  Json body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  Json body;
+  try {
+    body = Json::parse(req.body, refuse_deep_json, /*allow_exceptions=*/false);
+  } catch (const JsonTooDeep&) {
+    throw bad_request("invalid_json", cat("the request body nests arrays and objects more than ", kMaxJsonDepth,
+                                          " deep"));
+  }
   if (body.is_discarded())
     throw bad_request("invalid_json", "the request body is not valid JSON; send one JSON object");
   if (!body.is_object())

@@ -3,6 +3,9 @@
 // input stops with file:line and leaves no --out (or is skipped with --skip-bad).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "core/py_json.h"
@@ -180,6 +183,56 @@ TEST_F(Score, SkipBadReportsAndLeavesOutBadLines) {
   EXPECT_EQ(out[0]["response"], "a");
   EXPECT_EQ(out[1]["response"], "b");
   EXPECT_NE(out[0]["score"], out[1]["score"]);
+}
+
+TEST_F(Score, OutOverInOrAFolderIsRefusedBeforeScoring) {
+  const fs::path folder = tmp("same");
+  fs::create_directories(folder / "sub");
+  const std::string input = "{\"prompt\": \"q\", \"response\": \"a\"}\n";
+  write_text(folder / "in.jsonl", input);
+  // the same file under another spelling: was scored and renamed over the input
+  const TuneRun same = score(folder / "in.jsonl", folder / "sub" / ".." / "in.jsonl");
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_NE(same.output.find("error: --out " + (folder / "sub" / ".." / "in.jsonl").string() + " is the --in file"),
+            std::string::npos)
+      << same.output;
+  EXPECT_EQ(read_bytes(folder / "in.jsonl"), input);
+  // a folder as --out: was scored in full, then failed to rename over the folder
+  const TuneRun to_folder = score(folder / "in.jsonl", folder / "sub");
+  EXPECT_EQ(to_folder.exit_code, 2);
+  EXPECT_NE(to_folder.output.find("error: --out " + (folder / "sub").string() + " is a folder"), std::string::npos)
+      << to_folder.output;
+  const TuneRun from_folder = score(folder / "sub", folder / "out.jsonl");
+  EXPECT_EQ(from_folder.exit_code, 2);
+  EXPECT_NE(from_folder.output.find("error: --in " + (folder / "sub").string() + " is a folder"), std::string::npos)
+      << from_folder.output;
+  EXPECT_EQ(folder_listing(folder), (std::vector<std::string>{"in.jsonl", "sub"}));
+  EXPECT_TRUE(fs::is_empty(folder / "sub"));
+}
+
+TEST_F(Score, InterruptLeavesNoOutputAndNoTempFile) {
+  const fs::path folder = tmp("interrupt");
+  fs::create_directories(folder);
+  std::string lines;
+  for (int i = 0; i < 20000; ++i) lines += "{\"prompt\": \"" + std::string(100, 'q') + "\", \"response\": \"a\"}\n";
+  write_text(folder / "in.jsonl", lines);
+  const pid_t pid = spawn_tune({"score", rm_.config.string(), "--in", (folder / "in.jsonl").string(), "--out",
+                                (folder / "out.jsonl").string()},
+                               tmp("interrupt.log"));
+  // SIGTERM (SIGINT may be ignored by a test run in the background) once the temp file of --out exists
+  bool started = false;
+  for (int i = 0; i < 60000 && !started; ++i) {
+    for (const auto& e : fs::directory_iterator(folder)) started = started || e.path().filename() != "in.jsonl";
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(started);
+  ::kill(pid, SIGTERM);
+  const ExitStatus s = wait_for(pid);
+  const std::string output = read_bytes(tmp("interrupt.log"));
+  EXPECT_EQ(s.signal, 0);  // was killed by the signal, leaving .out.jsonl.tmp.* behind
+  EXPECT_EQ(s.code, 2);
+  EXPECT_NE(output.find("error: interrupted by SIGTERM after "), std::string::npos) << output;
+  EXPECT_EQ(folder_listing(folder), std::vector<std::string>{"in.jsonl"});
 }
 
 TEST_F(Score, ModelWithoutValueHeadIsAClearError) {

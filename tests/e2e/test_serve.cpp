@@ -4,6 +4,11 @@
 // queue answering 503, and a clean stop on SIGTERM / SIGINT.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -106,6 +111,25 @@ class Serve : public ::testing::Test {
       }
     }
     return content;
+  }
+
+  // Sends raw bytes on a new connection and reads the answer until the server closes it.
+  static std::string raw_exchange(const ServerProcess& s, const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(s.port()));
+    ::inet_pton(AF_INET, s.host().c_str(), &addr.sin_addr);
+    const timeval timeout{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string answer;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return answer;
   }
 
   static void expect_error(const Json& body, const std::string& code, const std::string& message_part) {
@@ -291,6 +315,48 @@ TEST_F(Serve, BadRequestsGetOpenAiStyleErrors) {
   expect_error(post(s, "/v1/score", "{\"input\": [{\"prompt\": \"" + std::string(5000, 'a') + "\"}]}", 413),
                "request_too_large", "over the limit of 4096 bytes");
   expect_error(post(s, "/v1/completions", "{}", 404), "not_found", "no route POST /v1/completions");
+  // a known path with the wrong method: 405 naming the method it takes (was 404 "no route")
+  expect_error(post(s, "/v1/models", "{}", 405), "method_not_allowed", "/v1/models takes GET, not POST");
+  {
+    httplib::Client c = s.client();
+    const httplib::Result r = c.Get("/v1/chat/completions");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 405);
+    EXPECT_EQ(r->get_header_value("Allow"), "POST");
+    expect_error(Json::parse(r->body), "method_not_allowed", "/v1/chat/completions takes POST, not GET");
+  }
+  // a POST without Content-Length: httplib waited for the body until its read timeout, then answered a vague 400
+  {
+    const std::string answer = raw_exchange(s, "POST /v1/score HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(answer.rfind("HTTP/1.1 411 ", 0), 0u) << answer;
+    const size_t body = answer.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos) << answer;
+    expect_error(Json::parse(answer.substr(body + 4)), "length_required",
+                 "POST /v1/score needs a JSON body with a Content-Length header");
+  }
+  const std::string no_body = raw_exchange(s, "DELETE /v1/score HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(no_body.rfind("HTTP/1.1 405 ", 0), 0u) << no_body;
+  // nesting deeper than 100: the server copied (or dumped) it recursively and died of a stack overflow
+  const std::string deep = std::string(1000, '[') + std::string(1000, ']');
+  expect_error(post(s, "/v1/score", R"({"input": [{"prompt": "q", "response": "a", "x": )" + deep + "}]}", 400),
+               "invalid_json", "nests arrays and objects more than 100 deep");
+  // JSON sent as a form (curl -d without -H) over httplib's 8 KiB form cap: was 413 "over the limit of 4096 bytes"
+  // under a 16 KiB limit
+  {
+    ServerProcess big({rm_.config.string(), "--port", "0", "--max-body-kib", "16"}, tmp("serve_form.log"));
+    httplib::Client c = big.client();
+    const std::string text = "{\"messages\": [\"" + std::string(9000, 'a') + "\"]}";
+    const httplib::Result r = c.Post("/v1/score/evaluation", text, "application/x-www-form-urlencoded");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 415);
+    expect_error(Json::parse(r->body), "unsupported_media_type", "send JSON with Content-Type: application/json");
+    EXPECT_EQ(post(big, "/v1/score/evaluation", text, 200)["scores"].size(), 1u);
+  }
+  // rows longer than the model's context (8192 positions) were scored at any cost in memory
+  expect_error(post(s, "/v1/score/evaluation", R"({"messages": ["q"], "max_length": 8193})", 400),
+               "invalid_max_length", "from 1 to 8192 (the model's context)");
+  expect_error(post(s, "/v1/score/evaluation", R"({"messages": ["q"], "max_length": 0})", 400), "invalid_max_length",
+               "from 1 to 8192");
   // the server still answers after all of that
   const Json ok = post(s, "/v1/score", R"({"input": [{"prompt": "q", "response": "a"}]})", 200);
   EXPECT_EQ(ok["scores"].size(), 1u);

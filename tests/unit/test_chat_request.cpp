@@ -55,6 +55,9 @@ TEST(ChatRequest, RequestFieldsOverrideThePlan) {
   EXPECT_FLOAT_EQ(r.params.top_p, 0.3f);
   EXPECT_EQ(r.params.seed, 42u);
   EXPECT_TRUE(r.stream);
+  // the largest seed: was read as int64 -1 and refused as negative
+  EXPECT_EQ(parse(R"({"messages": [{"role": "user", "content": "Hi"}], "seed": 18446744073709551615})").params.seed,
+            18446744073709551615u);
   EXPECT_EQ(parse(R"({"messages": [{"role": "user", "content": "Hi"}], "max_completion_tokens": 3})")
                 .params.max_new_tokens,
             3);
@@ -80,6 +83,10 @@ TEST(ChatRequest, BadFieldsAre400NamingTheField) {
             std::string::npos);
   EXPECT_NE(error_code(R"({"messages": [{"role": "user", "content": 5}]})").find("needs a string \"content\""),
             std::string::npos);
+  // a part whose "type" is not a string: was nlohmann's type_error (500), not a 400
+  EXPECT_NE(error_code(R"({"messages": [{"role": "user", "content": [{"type": 5, "text": "x"}]}]})")
+                .find("only text content parts are supported"),
+            std::string::npos);
   EXPECT_NE(error_code(R"({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})")
                 .find("only text content parts"),
             std::string::npos);
@@ -89,6 +96,8 @@ TEST(ChatRequest, BadFieldsAre400NamingTheField) {
   EXPECT_EQ(error_code("{" + user + R"(, "temperature": 3})").substr(0, 20), "invalid_temperature:");
   EXPECT_EQ(error_code("{" + user + R"(, "temperature": "hot"})").substr(0, 20), "invalid_temperature:");
   EXPECT_EQ(error_code("{" + user + R"(, "top_p": 0})").substr(0, 14), "invalid_top_p:");
+  // positive as a double but 0 as the sampler's float: was accepted, then failed inside the generator
+  EXPECT_EQ(error_code("{" + user + R"(, "top_p": 1e-50})").substr(0, 14), "invalid_top_p:");
   EXPECT_EQ(error_code("{" + user + R"(, "seed": -1})").substr(0, 13), "invalid_seed:");
   EXPECT_EQ(error_code("{" + user + R"(, "n": 2})").substr(0, 10), "invalid_n:");
   EXPECT_EQ(error_code("{" + user + R"(, "stream": "yes"})").substr(0, 15), "invalid_stream:");

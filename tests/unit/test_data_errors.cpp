@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "data/json_rows.h"
 
 namespace tune {
 namespace {
@@ -96,6 +97,21 @@ TEST(DataErrors, HubSourceNeedsALocalFile) {
 
 TEST(DataErrors, MalformedJsonLineNamesFileAndLine) {
   expect_all(error_of(options(Stage::Sft, {"broken_line"})), {"broken_line.jsonl:3: malformed JSON"});
+}
+
+TEST(DataErrors, JsonNestedTooDeeplyIsAnErrorNotAStackOverflow) {
+  auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  EXPECT_EQ(parse_json_text(nested(kMaxJsonDepth), "rows.jsonl", 4).dump(), nested(kMaxJsonDepth));
+  try {
+    parse_json_text("{\"a\": " + nested(kMaxJsonDepth) + "}", "rows.jsonl", 4);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "rows.jsonl:4: the JSON starting on this line nests arrays and objects more than 100 deep; "
+                           "such data is not a dataset row");
+  }
+  // was parsed, then copied or dumped recursively: a segfault
+  const std::string deep = "{\"prompt\": \"q\", \"x\": " + nested(200000) + "}";
+  EXPECT_THROW(parse_json_text(deep, "rows.jsonl"), Error);
 }
 
 TEST(DataErrors, MalformedJsonArrayNamesFileAndLine) {

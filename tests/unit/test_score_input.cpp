@@ -153,6 +153,12 @@ TEST_F(ScoreInput, BadObjectsNameTheLineAndTheFix) {
                 .find("in.jsonl:7: cannot score this conversation: the sharegpt roles do not alternate"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"instruction": "q"})").find("in.jsonl:7: no answer to score"), std::string::npos);
+  // answers of other types were ignored: the rest scored as one conversation (here the first answer "a")
+  EXPECT_EQ(error_of(R"({"prompt": "q", "response": "a", "chosen": 1, "rejected": 2})"),
+            "in.jsonl:7: \"chosen\" must be a string, got 1");
+  EXPECT_EQ(error_of(R"({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"},
+                                      {"role": "user", "content": "q2"}], "chosen": "x", "rejected": null})"),
+            "in.jsonl:7: \"rejected\" must be a string or a message object, got null");
   EXPECT_NE(error_of(R"({"prompt": 5, "response": "a"})").find("in.jsonl:7: column 'prompt' must be a string"),
             std::string::npos);
   const Template* tmpl = model_->chat_template;
