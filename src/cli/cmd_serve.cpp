@@ -98,7 +98,7 @@ const CommandSpec& serve_command() {
       "printed as \"listening on http://HOST:PORT\". SIGINT/SIGTERM stop the server after the requests in progress.",
       {{"host", "H", "address to bind (0.0.0.0 for every interface)", "127.0.0.1"},
        {"port", "N", "TCP port (LLaMA-Factory's API_PORT default); 0 = any free port", "8000"},
-       {"queue-size", "N", "requests that may wait for the model before 503", "64"},
+       {"queue-size", "N", "requests that may wait for the model before 503", "256"},
        {"max-body-kib", "N", "largest request body in KiB before 413", "1024"}},
       1,
       kMaxOverrides,

@@ -28,6 +28,9 @@ struct ApiServer::Impl {
 
 namespace {
 
+// HTTP threads beyond those that wait on the model queue: reading requests, answering errors and models, streaming.
+constexpr size_t kBusyHttpThreads = 8;
+
 Json models_list(const ServerContext& ctx) {
   Json model = {{"id", ctx.model.model_id}, {"object", "model"}, {"created", ctx.created}, {"owned_by", "tune.cpp"}};
   return {{"object", "list"}, {"data", Json::array({model})}};
@@ -87,6 +90,9 @@ ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
 
   httplib::Server& http = impl_->http;
   http.set_payload_max_length(options.max_body_bytes);
+  // Each waiting request holds an HTTP thread, and httplib's default pool has 8: size it so that --queue-size
+  // requests can wait while others are read and answered, and the queue, not the pool, is what fills (503).
+  http.new_task_queue = [n = options.queue_size + kBusyHttpThreads] { return new httplib::ThreadPool(n); };
   // httplib's default SO_REUSEPORT would let a second server share the port silently; SO_REUSEADDR alone refuses
   // a port in use but still binds over one a stopped server left in TIME_WAIT
   http.set_socket_options([this](socket_t sock) {

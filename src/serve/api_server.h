@@ -12,7 +12,7 @@ namespace tune {
 struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8000;                      // 0: any free port (see ApiServer::port)
-  size_t queue_size = 64;               // requests waiting for the model; one more gets 503 + Retry-After
+  size_t queue_size = 256;              // requests waiting for the model; one more gets 503 + Retry-After
   size_t max_body_bytes = 1 << 20;      // a larger request body gets 413
 };
 
