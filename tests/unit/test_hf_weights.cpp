@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "io/hf_weights.h"
 #include "io/safetensors.h"
+#include "unit/tiny_model_config.h"
 
 namespace tune {
 namespace {
@@ -30,20 +31,6 @@ std::string error_of(F&& f) {
     return e.what();
   }
   return "<no error>";
-}
-
-// V=16, H=8, I=12, L=2, Nq=2, Nkv=1, D=6: Nq*D = 12 != H so q/o shapes are distinguishable.
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.model_type = "gemma";
-  c.vocab_size = 16;
-  c.hidden_size = 8;
-  c.intermediate_size = 12;
-  c.num_layers = 2;
-  c.num_heads = 2;
-  c.num_kv_heads = 1;
-  c.head_dim = 6;
-  return c;
 }
 
 // The checkpoint's tensors by their HF names (spec §1.2), written out independently of the library.
@@ -125,7 +112,7 @@ class HfWeights : public ::testing::Test {
   }
 
   fs::path dir;
-  ModelConfig cfg = tiny_config();
+  ModelConfig cfg = test::tiny_model_config();
   ModelWeights w = make_weights(cfg);
 };
 

@@ -9,25 +9,12 @@
 #include "core/atomic_file.h"
 #include "io/hf_weights.h"
 #include "model/random_init.h"
+#include "unit/tiny_model_config.h"
 
 namespace tune {
 namespace {
 
 namespace fs = std::filesystem;
-
-// f32 bytes: embed 512; per layer input/post norms 32, q 384, k 192, v 192, o 384, gate/up/down 384; norm 32.
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.model_type = "gemma";
-  c.vocab_size = 16;
-  c.hidden_size = 8;
-  c.intermediate_size = 12;
-  c.num_layers = 2;
-  c.num_heads = 2;
-  c.num_kv_heads = 1;
-  c.head_dim = 6;
-  return c;
-}
 
 class Shards : public ::testing::Test {
  protected:
@@ -48,7 +35,7 @@ class Shards : public ::testing::Test {
 };
 
 TEST_F(Shards, GreedySplitInDotNaturalOrder) {
-  const ModelConfig cfg = tiny_config();
+  const ModelConfig cfg = test::tiny_model_config();
   const ModelWeights w = random_weights(cfg, 1);
   const std::vector<std::string> files = save_hf_weights(dir_, cfg, w, DType::F32, 400);
   ASSERT_GE(files.size(), 3u);
@@ -78,7 +65,7 @@ TEST_F(Shards, GreedySplitInDotNaturalOrder) {
 
 // A tensor over the limit gets its own shard, placed before the shard still being filled (huggingface_hub's rule).
 TEST_F(Shards, OversizedTensorsGoBeforeTheOpenShard) {
-  const ModelConfig cfg = tiny_config();
+  const ModelConfig cfg = test::tiny_model_config();
   save_hf_weights(dir_, cfg, random_weights(cfg, 2), DType::F32, 300);
   const std::map<std::string, int> shard = shard_of();
   EXPECT_LT(shard.at("model.layers.0.mlp.down_proj.weight"), shard.at("model.layers.0.input_layernorm.weight"));
@@ -87,7 +74,7 @@ TEST_F(Shards, OversizedTensorsGoBeforeTheOpenShard) {
 }
 
 TEST_F(Shards, OneShardIsModelSafetensors) {
-  const ModelConfig cfg = tiny_config();
+  const ModelConfig cfg = test::tiny_model_config();
   EXPECT_EQ(save_hf_weights(dir_, cfg, random_weights(cfg, 3), DType::BF16, 1'000'000),
             std::vector<std::string>{"model.safetensors"});
   EXPECT_FALSE(fs::exists(dir_ / "model.safetensors.index.json"));

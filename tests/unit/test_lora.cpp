@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "model/lora.h"
 #include "model/value_head.h"
+#include "unit/tiny_model_config.h"
 
 namespace tune {
 namespace {
@@ -22,20 +23,6 @@ std::string error_of(F&& f) {
     return e.what();
   }
   return "<no error>";
-}
-
-// H=8, I=12, L=2, Nq=2, Nkv=1, D=6 (Nq*D = 12 != H).
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.model_type = "gemma";
-  c.vocab_size = 16;
-  c.hidden_size = 8;
-  c.intermediate_size = 12;
-  c.num_layers = 2;
-  c.num_heads = 2;
-  c.num_kv_heads = 1;
-  c.head_dim = 6;
-  return c;
 }
 
 LoraConfig targets(std::vector<std::string> modules) {
@@ -65,7 +52,7 @@ TEST(Lora, NamesAndFeatures) {
             "base_model.model.model.layers.17.self_attn.q_proj.lora_A.weight");
   EXPECT_EQ(LoraAdapter::tensor_key(0, Proj::Down, 'B'), "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight");
 
-  const ModelConfig c = tiny_config();
+  const ModelConfig c = test::tiny_model_config();
   const int in[] = {8, 8, 8, 12, 8, 8, 12}, out[] = {12, 6, 6, 8, 12, 12, 8};
   for (int p = 0; p < kNumProj; ++p) {
     EXPECT_EQ(proj_in_features(c, static_cast<Proj>(p)), in[p]) << kProjNames[p];
@@ -113,7 +100,7 @@ TEST(Lora, RankAndAlphaPatterns) {
 }
 
 TEST(Lora, ScalingPerModule) {
-  const ModelConfig m = tiny_config();
+  const ModelConfig m = test::tiny_model_config();
   LoraConfig c = targets({"q_proj", "v_proj"});
   c.r = 8;
   c.lora_alpha = 16;
@@ -134,7 +121,7 @@ TEST(Lora, ScalingPerModule) {
 }
 
 TEST(Lora, InitBoundsShapesAndDrawOrder) {
-  const ModelConfig m = tiny_config();
+  const ModelConfig m = test::tiny_model_config();
   LoraConfig c = targets({"q_proj", "o_proj", "down_proj"});
   c.r = 3;
   const LoraAdapter a = init_lora(m, c, 42);
@@ -170,7 +157,7 @@ TEST(Lora, InitBoundsShapesAndDrawOrder) {
 }
 
 TEST(Lora, InitIsDeterministicPerSeed) {
-  const ModelConfig m = tiny_config();
+  const ModelConfig m = test::tiny_model_config();
   const LoraConfig c = targets({"q_proj", "v_proj"});
   const LoraAdapter a = init_lora(m, c, 7), b = init_lora(m, c, 7), d = init_lora(m, c, 8);
   EXPECT_EQ(a.layers[1][2]->A.data, b.layers[1][2]->A.data);
@@ -183,7 +170,7 @@ TEST(Lora, InitIsDeterministicPerSeed) {
 }
 
 TEST(Lora, NumParamsAndZeroGrad) {
-  LoraAdapter a = init_lora(tiny_config(), targets({"q_proj", "v_proj"}), 1);
+  LoraAdapter a = init_lora(test::tiny_model_config(), targets({"q_proj", "v_proj"}), 1);
   EXPECT_EQ(a.num_params(), 2 * ((8 * 8 + 12 * 8) + (8 * 8 + 6 * 8)));
   a.layers[1][0]->dA.data[3] = 1.5f;
   a.layers[0][2]->dB.data[0] = -2.0f;
@@ -192,7 +179,7 @@ TEST(Lora, NumParamsAndZeroGrad) {
   EXPECT_EQ(a.layers[0][2]->dB.data[0], 0.0f);
 
   // gemma-2b with r=8 on q,k,v,o: 1,843,200 trainable parameters (spec §3.5).
-  ModelConfig g = tiny_config();
+  ModelConfig g = test::tiny_model_config();
   g.vocab_size = 256000;
   g.hidden_size = 2048;
   g.intermediate_size = 16384;
@@ -204,11 +191,11 @@ TEST(Lora, NumParamsAndZeroGrad) {
 }
 
 TEST(Lora, InitErrors) {
-  EXPECT_CONTAINS(error_of([] { init_lora(tiny_config(), targets({"lm_head"}), 0); }),
+  EXPECT_CONTAINS(error_of([] { init_lora(test::tiny_model_config(), targets({"lm_head"}), 0); }),
                   "LoRA target_modules match no module of the model");
   LoraConfig c = targets({"q_proj"});
   c.r = 0;
-  EXPECT_CONTAINS(error_of([&] { init_lora(tiny_config(), c, 0); }),
+  EXPECT_CONTAINS(error_of([&] { init_lora(test::tiny_model_config(), c, 0); }),
                   "LoRA rank for model.layers.0.self_attn.q_proj must be > 0, got 0");
 }
 

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "io/peft_adapter.h"
 #include "io/safetensors.h"
+#include "unit/tiny_model_config.h"
 
 namespace tune {
 namespace {
@@ -29,20 +30,6 @@ std::string error_of(F&& f) {
     return e.what();
   }
   return "<no error>";
-}
-
-// H=8, I=12, L=2, Nq=2, Nkv=1, D=6 (Nq*D = 12 != H).
-ModelConfig tiny_model() {
-  ModelConfig c;
-  c.model_type = "gemma";
-  c.vocab_size = 16;
-  c.hidden_size = 8;
-  c.intermediate_size = 12;
-  c.num_layers = 2;
-  c.num_heads = 2;
-  c.num_kv_heads = 1;
-  c.head_dim = 6;
-  return c;
 }
 
 // A recipe-style config: r 8, alpha 16, dropout 0.05 on q,k,v,o of google/gemma-2b.
@@ -339,7 +326,7 @@ class AdapterFiles : public ::testing::Test {
   }
 
   fs::path dir;
-  ModelConfig model = tiny_model();
+  ModelConfig model = test::tiny_model_config();
 };
 
 TEST_F(AdapterFiles, SaveLoadRoundTrip) {

@@ -8,6 +8,7 @@
 #include "model/lora.h"
 #include "model/value_head.h"
 #include "train/params.h"
+#include "unit/tiny_model_config.h"
 
 namespace tune {
 namespace {
@@ -15,26 +16,12 @@ namespace {
 #define EXPECT_CONTAINS(text, part) \
   EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
 
-// H=8, I=12, L=2, Nq=2, Nkv=1, D=6.
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.model_type = "gemma";
-  c.vocab_size = 16;
-  c.hidden_size = 8;
-  c.intermediate_size = 12;
-  c.num_layers = 2;
-  c.num_heads = 2;
-  c.num_kv_heads = 1;
-  c.head_dim = 6;
-  return c;
-}
-
 LoraAdapter tiny_adapter() {
   LoraConfig cfg;
   cfg.r = 2;
   cfg.lora_alpha = 4;
   cfg.target_modules = {"down_proj", "v_proj", "q_proj"};  // list order does not matter: model order does
-  return init_lora(tiny_config(), cfg, 7);
+  return init_lora(test::tiny_model_config(), cfg, 7);
 }
 
 TEST(TrainParams, LoraAndValueHeadInHfOrderWithDecayGroups) {
