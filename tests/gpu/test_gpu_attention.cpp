@@ -10,6 +10,7 @@
 #include "gpu/gpu_test.h"
 #include "kernels/cuda/ops.h"
 #include "kernels/reference/attention_ref.h"
+#include "unit/attention_test_mask.h"
 #include "unit/grad_check.h"
 
 namespace tune {
@@ -26,18 +27,6 @@ struct AttnSize {
   int B, T, Nq, Nkv, D;
 };
 
-// mask[B,T]: row 0 all real; row 1 left-padded by 2; row 2 (if any) entirely padding; further rows have holes.
-std::vector<uint8_t> make_mask(int B, int T) {
-  std::vector<uint8_t> m(size_t(B) * T, 1);
-  for (int b = 0; b < B; ++b)
-    for (int t = 0; t < T; ++t) {
-      if (b == 1 && t < 2) m[b * T + t] = 0;
-      if (b == 2) m[b * T + t] = 0;
-      if (b >= 3 && t % 3 == 1) m[b * T + t] = 0;
-    }
-  return m;
-}
-
 class GpuAttention : public ::testing::TestWithParam<DType> {};
 
 TEST_P(GpuAttention, ForwardAndBackwardMatchReference) {
@@ -51,7 +40,7 @@ TEST_P(GpuAttention, ForwardAndBackwardMatchReference) {
     const size_t nq = size_t(B) * T * Nq * D, nkv = size_t(B) * T * Nkv * D, np = size_t(B) * Nq * T * T;
     const auto q = random_vec(nq, 1, -2.0, 2.0), k = random_vec(nkv, 2, -2.0, 2.0), v = random_vec(nkv, 3);
     const auto dout = random_vec(nq, 4);
-    const auto mask = make_mask(B, T);
+    const auto mask = test::attention_test_mask(B, T);
     const auto qr = rounded(t, q), kr = rounded(t, k), vr = rounded(t, v), dor = rounded(t, dout);
 
     std::vector<double> out_ref(nq), probs_ref(np), dq_ref(nq), dk_ref(nkv), dv_ref(nkv);

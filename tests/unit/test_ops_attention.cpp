@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/reference/ops_ref.h"
+#include "unit/attention_test_mask.h"
 #include "unit/grad_check.h"
 
 namespace tune {
@@ -20,18 +21,6 @@ struct AttnSize {
   int B, T, Nq, Nkv, D;
 };
 
-// mask[B,T]: row 0 all real; row 1 left-padded by 2; row 2 (if any) entirely padding; further rows have a hole.
-std::vector<uint8_t> make_mask(int B, int T) {
-  std::vector<uint8_t> m(size_t(B) * T, 1);
-  for (int b = 0; b < B; ++b)
-    for (int t = 0; t < T; ++t) {
-      if (b == 1 && t < 2) m[b * T + t] = 0;
-      if (b == 2) m[b * T + t] = 0;
-      if (b >= 3 && t % 3 == 1) m[b * T + t] = 0;
-    }
-  return m;
-}
-
 class AttentionParity : public ::testing::TestWithParam<AttnSize> {};
 
 TEST_P(AttentionParity, ForwardAndBackwardMatchReference) {
@@ -40,7 +29,7 @@ TEST_P(AttentionParity, ForwardAndBackwardMatchReference) {
   const size_t nq = size_t(B) * T * Nq * D, nkv = size_t(B) * T * Nkv * D, np = size_t(B) * Nq * T * T;
   const auto q = random_vec(nq, 1, -2.0, 2.0), k = random_vec(nkv, 2, -2.0, 2.0), v = random_vec(nkv, 3);
   const auto dout = random_vec(nq, 4);
-  const auto mask = make_mask(B, T);
+  const auto mask = test::attention_test_mask(B, T);
 
   std::vector<float> out(nq), probs(np, 7.0f), out_ref(nq), probs_ref(np);
   cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, scale);
@@ -72,7 +61,7 @@ TEST(AttentionScratch, ReuseAcrossLengthsMatchesFreshBuffers) {
   for (const AttnSize& c : {AttnSize{2, 33, 8, 2, 16}, AttnSize{3, 5, 4, 1, 4}, AttnSize{2, 33, 8, 2, 16}}) {
     const size_t nq = size_t(c.B) * c.T * c.Nq * c.D, nkv = size_t(c.B) * c.T * c.Nkv * c.D;
     const auto q = random_vec(nq, 51), k = random_vec(nkv, 52), v = random_vec(nkv, 53), dout = random_vec(nq, 54);
-    const auto mask = make_mask(c.B, c.T);
+    const auto mask = test::attention_test_mask(c.B, c.T);
     std::vector<float> out(nq), probs(size_t(c.B) * c.Nq * c.T * c.T);
     cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), c.B, c.T, c.Nq, c.Nkv,
                            c.D, 0.5f);
@@ -93,7 +82,7 @@ TEST(AttentionGrad, ReferenceBackwardMatchesFiniteDifferences) {
   const size_t nq = size_t(B) * T * Nq * D, nkv = size_t(B) * T * Nkv * D;
   auto q = random_vec<double>(nq, 41), k = random_vec<double>(nkv, 42), v = random_vec<double>(nkv, 43);
   const auto r = random_vec<double>(nq, 44);
-  const auto mask = make_mask(B, T);
+  const auto mask = test::attention_test_mask(B, T);
   std::vector<double> out(nq), probs(size_t(B) * Nq * T * T);
   auto loss = [&] {
     ref::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D,
