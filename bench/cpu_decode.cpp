@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     opt[key.substr(2)] = std::atoi(argv[i + 1]);
   }
   tune::InferenceModel m;
-  m.cfg.model_type = "gemma";
+  m.cfg = tune::gemma_spec_defaults();
   m.cfg.hidden_size = opt["hidden"];
   m.cfg.num_layers = opt["layers"];
   m.cfg.num_heads = opt["heads"];
@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   m.cfg.intermediate_size = opt["intermediate"];
   m.cfg.vocab_size = opt["vocab"];
   m.cfg.max_position_embeddings = opt["prompt"] + opt["new"];
+  tune::finish_gemma_spec(m.cfg);
   m.weights = tune::random_weights(m.cfg, 1);
   tune::LoraConfig lc;
   lc.r = opt["lora-r"];

@@ -59,8 +59,7 @@ int main(int argc, char** argv) {
     }
     opt[key.substr(2)] = std::atoi(argv[i + 1]);
   }
-  tune::ModelConfig cfg;
-  cfg.model_type = "gemma";
+  tune::ModelConfig cfg = tune::gemma_spec_defaults();
   cfg.hidden_size = opt["hidden"];
   cfg.num_layers = opt["layers"];
   cfg.num_heads = opt["heads"];
@@ -68,6 +67,7 @@ int main(int argc, char** argv) {
   cfg.head_dim = opt["head-dim"];
   cfg.intermediate_size = opt["intermediate"];
   cfg.vocab_size = opt["vocab"];
+  tune::finish_gemma_spec(cfg);
   const int B = opt["batch"], T = opt["seq"];
 
   const tune::ModelWeights w = tune::random_weights(cfg, 1);

@@ -10,22 +10,27 @@ namespace tune::cli {
 
 namespace {
 
-const char* activation_name(Activation a) { return a == Activation::GeluExact ? "gelu (exact erf)" : "gelu (tanh)"; }
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::GeluExact: return "gelu (exact erf)";
+    case Activation::GeluTanh: return "gelu (tanh)";
+    case Activation::Silu: return "silu";
+  }
+  return "?";
+}
 
 int run_inspect(const ParsedArgs& a) {
   const std::string dir = a.positional[0];
   const ModelConfig cfg = load_hf_config(dir, a.flag("exact-gelu"));
   const ModelWeights w = load_hf_weights(dir, cfg);
-  int64_t params = w.embed.numel() + w.final_norm.numel();
-  for (const auto& l : w.layers)
-    params += l.input_norm.numel() + l.q.numel() + l.k.numel() + l.v.numel() + l.o.numel() +
-              l.post_attn_norm.numel() + l.gate.numel() + l.up.numel() + l.down.numel();
+  int64_t params = 0;
+  visit_weights(cfg, w, [&](const std::string&, const Tensor& t, const Shape&, WeightRole) { params += t.numel(); });
   std::printf("model %s: %s, vocab %d, hidden %d, intermediate %d, %d layers, %d heads / %d kv heads x %d,\n"
-              "  rope_theta %g, rms_norm_eps %g, %s, stored as %s, %lld parameters (embeddings tied)\n",
+              "  rope_theta %g, rms_norm_eps %g, %s, stored as %s, %lld parameters (%s)\n",
               dir.c_str(), cfg.model_type.c_str(), cfg.vocab_size, cfg.hidden_size, cfg.intermediate_size,
               cfg.num_layers, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.rope_theta, cfg.rms_norm_eps,
               activation_name(cfg.activation), std::string(dtype_name(cfg.torch_dtype)).c_str(),
-              static_cast<long long>(params));
+              static_cast<long long>(params), cfg.tie_word_embeddings ? "embeddings tied" : "untied LM head");
   if (!a.has("adapter")) return 0;
   const std::string adir = a.str("adapter");
   const LoraAdapter adapter = load_peft_adapter(adir, cfg);

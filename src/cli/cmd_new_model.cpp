@@ -12,8 +12,7 @@ namespace tune::cli {
 namespace {
 
 int run_new_model(const ParsedArgs& a) {
-  ModelConfig cfg;
-  cfg.model_type = "gemma";
+  ModelConfig cfg = gemma_spec_defaults();
   cfg.vocab_size = a.integer("vocab");
   cfg.hidden_size = a.integer("hidden");
   cfg.intermediate_size = a.integer("intermediate");
@@ -30,6 +29,7 @@ int run_new_model(const ParsedArgs& a) {
   TUNE_CHECK(cfg.num_heads % cfg.num_kv_heads == 0, "--heads (", cfg.num_heads, ") must be a multiple of --kv-heads (",
              cfg.num_kv_heads, ")");
   TUNE_CHECK(cfg.head_dim % 2 == 0, "--head-dim must be even for RoPE, got ", cfg.head_dim);
+  finish_gemma_spec(cfg);
   const std::string out = a.positional[0];
   const ModelWeights w = random_weights(cfg, static_cast<uint64_t>(a.integer("seed")));
   save_hf_weights(out, cfg, w, cfg.torch_dtype);

@@ -68,8 +68,11 @@ fs::path value_head_source(const ExportRequest& r, int hidden_size) {
 ExportResult export_merged_model(const ExportRequest& r) {
   check_export_dir(r);
   const ModelConfig cfg = load_hf_config(r.model_dir);
+  TUNE_CHECK(cfg.names.ignored_prefixes.empty(), r.model_dir.string(), ": exporting a ", cfg.model_type,
+             " checkpoint is not supported yet: tune.cpp loads only its language model, and the export would drop the "
+             "rest (the vision tower); export from a text-only (", cfg.model_type, "_text) checkpoint");
   ExportResult result;
-  result.dtype = stored_weights_dtype(r.model_dir);
+  result.dtype = stored_weights_dtype(r.model_dir, cfg);
   torch_dtype_name(result.dtype);  // only F32, BF16 and F16 checkpoints can be merged and exported
   if (result.dtype != cfg.torch_dtype)
     std::fprintf(stderr, "warning: %s/config.json says %s but the weights are stored as %s; exporting %s\n",

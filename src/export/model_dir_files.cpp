@@ -37,9 +37,10 @@ std::string config_json_with_dtype(std::string_view source_text, const std::stri
 std::string generation_config_json(const ModelConfig& cfg) {
   nlohmann::ordered_json j;
   j["_from_model_config"] = true;
-  j["bos_token_id"] = cfg.bos_token_id;
-  j["eos_token_id"] = cfg.eos_token_id;
-  j["pad_token_id"] = cfg.pad_token_id;
+  // An id the config leaves unset (Llama's pad, Qwen's bos) is -1 in the spec and left out, as HF leaves None out.
+  if (cfg.bos_token_id >= 0) j["bos_token_id"] = cfg.bos_token_id;
+  if (cfg.eos_token_id >= 0) j["eos_token_id"] = cfg.eos_token_id;
+  if (cfg.pad_token_id >= 0) j["pad_token_id"] = cfg.pad_token_id;
   return j.dump(2) + "\n";
 }
 

@@ -1,12 +1,14 @@
-// KvDecoder: the Gemma decoder run incrementally for generation — one sequence (batch 1), a per-layer K/V cache of
-// post-RoPE keys and values, and logits for the newest position only. Numerics are the training forward's
-// (model/gemma.cpp): the same ops, RoPE tables, GELU, embedding scale, LoRA branch and tied LM head, in fp32.
+// KvDecoder: the decoder run incrementally for generation — one sequence (batch 1), a per-layer K/V cache of
+// post-RoPE keys and values, and logits for the newest position only. The layer math is the training forward's
+// (model/block.h, driven by the same ModelSpec): the same ops, RoPE tables, activation, scales, windows, soft-caps,
+// LoRA branch and LM head, in fp32.
 #pragma once
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "core/tensor.h"
+#include "model/block.h"
 #include "model/lora.h"
 #include "model/lora_linear.h"
 #include "model/model_config.h"
@@ -38,14 +40,14 @@ class KvDecoder {
 
   int capacity_ = 0, len_ = 0;
   std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer [capacity, Nkv, D], post-RoPE keys
-  std::vector<float> rope_cos_, rope_sin_;            // [capacity, D/2]
+  RopeTables rope_;                                    // per layer [capacity, D/2]
 
   // Activations of the tokens being run, [n, ...]; grown on demand, reused.
-  std::vector<float> x_, ln_, q_, attn_, h1_, gate_, up_, act_;
+  std::vector<float> x_, ln_, q_, q_pre_, k_pre_, attn_, o_, h1_, gate_, up_, act_, down_;
   std::vector<float> probs_;   // [Nq, n, n] prefill attention probabilities
   std::vector<float> scores_;  // [Nq, T] decode attention scores
   std::vector<float> final_;   // [H] final-normed hidden state of the last position
-  std::vector<float> rstd_;    // [n]
+  std::vector<float> rstd_, rstd2_, q_rstd_, k_rstd_;  // [n], [n], [n*Nq], [n*Nkv]
   std::vector<float> logits_;  // [V]
   LoraLinearCache lora_cache_;
   LoraScratch lora_scratch_;

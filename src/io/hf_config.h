@@ -1,4 +1,4 @@
-// config.json -> ModelConfig, following current HF rules for Gemma (see docs/architecture.md "Activation").
+// config.json -> ModelSpec for the supported families (model/families; see docs/architecture.md "Model families").
 #pragma once
 #include <filesystem>
 #include <string_view>

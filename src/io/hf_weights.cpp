@@ -1,4 +1,4 @@
-// HF model directory weights: the expected Gemma keys/shapes, single-file and sharded loading, and saving.
+// HF model directory weights: the spec's keys/shapes (model/weights.h), single-file and sharded loading, and saving.
 #include "io/hf_weights.h"
 
 #include <algorithm>
@@ -29,55 +29,38 @@ struct Expected {
   Shape shape;
 };
 
-// Every tensor a Gemma-1 checkpoint holds (spec §1.2), with its shape derived from the config.
-std::vector<Expected> expected_tensors(const ModelConfig& c) {
-  const int64_t H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
-  const int64_t Q = c.q_dim(), KV = c.kv_dim();
-  std::vector<Expected> out;
-  out.push_back({"model.embed_tokens.weight", {V, H}});
-  for (int l = 0; l < c.num_layers; ++l) {
-    const std::string p = cat("model.layers.", l, ".");
-    out.push_back({p + "input_layernorm.weight", {H}});
-    out.push_back({p + "self_attn.q_proj.weight", {Q, H}});
-    out.push_back({p + "self_attn.k_proj.weight", {KV, H}});
-    out.push_back({p + "self_attn.v_proj.weight", {KV, H}});
-    out.push_back({p + "self_attn.o_proj.weight", {H, Q}});
-    out.push_back({p + "post_attention_layernorm.weight", {H}});
-    out.push_back({p + "mlp.gate_proj.weight", {I, H}});
-    out.push_back({p + "mlp.up_proj.weight", {I, H}});
-    out.push_back({p + "mlp.down_proj.weight", {H, I}});
-  }
-  out.push_back({"model.norm.weight", {H}});
-  return out;
-}
-
-// The tensors of `w` in the order of expected_tensors(). W is ModelWeights or const ModelWeights.
+// Every tensor the spec's checkpoint holds, with its shape, and where it goes in `w` (model/weights.h's role list).
+// W is ModelWeights or const ModelWeights.
 template <class W>
-auto weight_slots(W& w) {
-  std::vector<decltype(&w.embed)> out{&w.embed};
-  for (auto& L : w.layers)
-    for (auto* t : {&L.input_norm, &L.q, &L.k, &L.v, &L.o, &L.post_attn_norm, &L.gate, &L.up, &L.down})
-      out.push_back(t);
-  out.push_back(&w.final_norm);
+std::vector<Expected> expected_tensors(const ModelConfig& c, W& w, std::vector<decltype(&w.embed)>* slots) {
+  std::vector<Expected> out;
+  visit_weights(c, w, [&](const std::string& key, auto& t, Shape shape, WeightRole) {
+    out.push_back({key, std::move(shape)});
+    if (slots) slots->push_back(&t);
+  });
   return out;
 }
 
-// Rejects keys the model does not use; a tied lm_head.weight alias with the embedding's shape is allowed.
+// Rejects keys the model does not use; a tied lm_head.weight alias with the embedding's shape is allowed, and so are
+// the tensors of parts the spec ignores (a vision tower).
 void check_unexpected(const std::map<std::string, Shape>& present, const std::vector<Expected>& expected,
-                      const std::string& where) {
+                      const ModelConfig& cfg, const std::string& where) {
   std::set<std::string> known;
   for (const Expected& e : expected) known.insert(e.key);
   std::vector<std::string> extra;
   for (const auto& [key, shape] : present) {
     if (known.count(key)) continue;
     if (key == kLmHead && shape == expected.front().shape) continue;
+    bool ignored = false;
+    for (const std::string& prefix : cfg.names.ignored_prefixes) ignored |= key.rfind(prefix, 0) == 0;
+    if (ignored) continue;
     extra.push_back(key);
   }
   if (extra.empty()) return;
   std::string list;
   for (size_t i = 0; i < extra.size() && i < 5; ++i) list += (i ? ", " : "") + extra[i];
   if (extra.size() > 5) list += cat(", ... (", extra.size(), " in all)");
-  fail(where, ": unexpected tensors for a gemma model: ", list,
+  fail(where, ": unexpected tensors for a ", cfg.model_type, " model: ", list,
        "; the checkpoint does not match config.json (different architecture?)");
 }
 
@@ -92,12 +75,13 @@ void load_one(const SafetensorsFile& f, const Expected& e, Tensor* dest) {
   *dest = f.read_f32(e.key, &e.shape);
 }
 
-void load_single(const fs::path& file, const std::vector<Expected>& expected, const std::vector<Tensor*>& dest) {
+void load_single(const fs::path& file, const std::vector<Expected>& expected, const std::vector<Tensor*>& dest,
+                 const ModelConfig& cfg) {
   const SafetensorsFile f = SafetensorsFile::open(file);
   for (size_t i = 0; i < expected.size(); ++i) load_one(f, expected[i], dest[i]);
   std::map<std::string, Shape> present;
   for (const TensorInfo& t : f.tensors()) present[t.name] = t.shape;
-  check_unexpected(present, expected, file.string());
+  check_unexpected(present, expected, cfg, file.string());
 }
 
 // weight_map of model.safetensors.index.json: tensor name -> shard file name.
@@ -123,7 +107,8 @@ std::map<std::string, std::string> read_weight_map(const fs::path& index_file) {
   return map;
 }
 
-void load_sharded(const fs::path& dir, const std::vector<Expected>& expected, const std::vector<Tensor*>& dest) {
+void load_sharded(const fs::path& dir, const std::vector<Expected>& expected, const std::vector<Tensor*>& dest,
+                  const ModelConfig& cfg) {
   const fs::path index_file = dir / kIndexFile;
   const std::map<std::string, std::string> weight_map = read_weight_map(index_file);
 
@@ -152,7 +137,7 @@ void load_sharded(const fs::path& dir, const std::vector<Expected>& expected, co
                "' in weight_map; the checkpoint does not match config.json");
     load_one(shards.at(it->second), expected[i], dest[i]);
   }
-  check_unexpected(present, expected, index_file.string());
+  check_unexpected(present, expected, cfg, index_file.string());
 }
 
 // transformers 5.x saves a model loaded with from_pretrained in "dot natural" key order (core_model_loading.py
@@ -182,19 +167,34 @@ bool dot_natural_less(const std::string& a, const std::string& b) {
   return pa.size() < pb.size();
 }
 
+// Whether the checkpoint in model_dir holds tensor `key` (single file header or shard index).
+bool has_tensor(const fs::path& model_dir, const std::string& key) {
+  if (fs::is_regular_file(model_dir / kSingleFile)) return SafetensorsFile::open(model_dir / kSingleFile).find(key);
+  if (fs::is_regular_file(model_dir / kIndexFile)) return read_weight_map(model_dir / kIndexFile).count(key) > 0;
+  return false;
+}
+
+// cfg with names.prefix set to the tensor prefix the checkpoint actually uses (the spec's, or one of its aliases).
+ModelConfig with_stored_prefix(const fs::path& model_dir, const ModelConfig& cfg) {
+  ModelConfig out = cfg;
+  if (cfg.names.prefix_aliases.empty() || has_tensor(model_dir, cfg.names.prefix + "embed_tokens.weight")) return out;
+  for (const std::string& alias : cfg.names.prefix_aliases)
+    if (has_tensor(model_dir, alias + "embed_tokens.weight")) out.names.prefix = alias;
+  return out;
+}
+
 }  // namespace
 
-ModelWeights load_hf_weights(const fs::path& model_dir, const ModelConfig& cfg) {
-  TUNE_CHECK(cfg.tie_word_embeddings, model_dir.string(),
-             ": config.json sets tie_word_embeddings=false; tune.cpp supports gemma only with tied embeddings");
+ModelWeights load_hf_weights(const fs::path& model_dir, const ModelConfig& spec) {
+  const ModelConfig cfg = with_stored_prefix(model_dir, spec);
   ModelWeights w;
   w.layers.resize(static_cast<size_t>(cfg.num_layers));
-  const std::vector<Expected> expected = expected_tensors(cfg);
-  const std::vector<Tensor*> dest = weight_slots(w);
+  std::vector<Tensor*> dest;
+  const std::vector<Expected> expected = expected_tensors(cfg, w, &dest);
   if (fs::is_regular_file(model_dir / kSingleFile)) {
-    load_single(model_dir / kSingleFile, expected, dest);
+    load_single(model_dir / kSingleFile, expected, dest, cfg);
   } else if (fs::is_regular_file(model_dir / kIndexFile)) {
-    load_sharded(model_dir, expected, dest);
+    load_sharded(model_dir, expected, dest, cfg);
   } else {
     fail(model_dir.string(), ": neither ", kSingleFile, " nor ", kIndexFile,
          " found; pass an HF model directory with safetensors weights (.bin checkpoints are not supported)");
@@ -202,8 +202,8 @@ ModelWeights load_hf_weights(const fs::path& model_dir, const ModelConfig& cfg) 
   return w;
 }
 
-DType stored_weights_dtype(const fs::path& model_dir) {
-  const char* key = "model.embed_tokens.weight";
+DType stored_weights_dtype(const fs::path& model_dir, const ModelConfig& spec) {
+  const std::string key = with_stored_prefix(model_dir, spec).names.prefix + "embed_tokens.weight";
   fs::path file = model_dir / kSingleFile;
   if (!fs::is_regular_file(file)) {
     const fs::path index_file = model_dir / kIndexFile;
@@ -221,8 +221,8 @@ std::vector<std::string> save_hf_weights(const fs::path& model_dir, const ModelC
                                          DType dtype, uint64_t max_shard_bytes) {
   TUNE_CHECK(w.layers.size() == static_cast<size_t>(cfg.num_layers), "save_hf_weights: weights have ",
              w.layers.size(), " layers but the config has ", cfg.num_layers);
-  const std::vector<Expected> expected = expected_tensors(cfg);
-  const std::vector<const Tensor*> src = weight_slots(w);
+  std::vector<const Tensor*> src;
+  const std::vector<Expected> expected = expected_tensors(cfg, w, &src);
   std::vector<size_t> order(expected.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),

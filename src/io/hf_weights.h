@@ -11,12 +11,14 @@
 
 namespace tune {
 
-// Every expected key must exist with the expected shape; any dtype the reader knows is converted to fp32.
-// lm_head.weight is accepted only when it equals the tied embedding's shape (and ignored, since Gemma ties).
+// Every key of the spec's role list (model/weights.h) must exist with the expected shape; any dtype the reader knows
+// is converted to fp32. With tied embeddings a lm_head.weight alias of the embedding's shape is ignored; tensors under
+// spec.names.ignored_prefixes (a vision tower) are skipped; any other extra tensor is an error. A checkpoint may use
+// one of spec.names.prefix_aliases instead of the spec's tensor prefix.
 ModelWeights load_hf_weights(const std::filesystem::path& model_dir, const ModelConfig& cfg);
 
-// The dtype the checkpoint stores its weights in (that of model.embed_tokens.weight; the header is read, not the data).
-DType stored_weights_dtype(const std::filesystem::path& model_dir);
+// The dtype the checkpoint stores its weights in (that of the token embedding; the header is read, not the data).
+DType stored_weights_dtype(const std::filesystem::path& model_dir, const ModelConfig& cfg);
 
 inline constexpr uint64_t kNoShardLimit = std::numeric_limits<uint64_t>::max();
 

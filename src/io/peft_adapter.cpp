@@ -121,11 +121,15 @@ struct ParsedKey {
   char which;
 };
 
-std::optional<ParsedKey> parse_lora_key(const std::string& key) {
-  static const std::regex re(
-      R"(base_model\.model\.model\.layers\.(\d{1,9})\.(self_attn|mlp)\.(\w+)\.lora_([AB])\.weight)");
+// PEFT's key of a decoder-layer projection under `prefix` (the checkpoint's decoder prefix, "model." or
+// "model.language_model."): layer, projection, 'A'/'B'.
+std::optional<ParsedKey> parse_lora_key(const std::string& key, const std::string& prefix) {
+  const std::string head = "base_model.model." + prefix + "layers.";
+  if (key.compare(0, head.size(), head) != 0) return std::nullopt;
+  static const std::regex re(R"((\d{1,9})\.(self_attn|mlp)\.(\w+)\.lora_([AB])\.weight)");
   std::smatch m;
-  if (!std::regex_match(key, m, re)) return std::nullopt;
+  const std::string rest = key.substr(head.size());
+  if (!std::regex_match(rest, m, re)) return std::nullopt;
   const std::string path = m[2].str() + "." + m[3].str();
   for (int pi = 0; pi < kNumProj; ++pi)
     if (proj_module_path(static_cast<Proj>(pi)) == path)
@@ -135,7 +139,7 @@ std::optional<ParsedKey> parse_lora_key(const std::string& key) {
 
 // Explains why `key` in the adapter file has no place in the adapter the config describes.
 [[noreturn]] void fail_unexpected_key(const std::string& key, const std::string& src, const LoraAdapter& adapter) {
-  const std::optional<ParsedKey> k = parse_lora_key(key);
+  const std::optional<ParsedKey> k = parse_lora_key(key, adapter.prefix);
   if (!k) {
     if (key.find("lora_") != std::string::npos)
       fail(src, ": tensor '", key, "' is a LoRA weight tune.cpp does not know (only the q/k/v/o/gate/up/down "
@@ -146,7 +150,7 @@ std::optional<ParsedKey> parse_lora_key(const std::string& key) {
   if (k->layer >= layers)
     fail(src, ": tensor '", key, "' is for layer ", k->layer, " but the model has ", layers,
          " layers; the adapter was trained for a different model");
-  fail(src, ": tensor '", key, "' is for module ", module_name(k->layer, k->proj),
+  fail(src, ": tensor '", key, "' is for module ", adapter.module_name(k->layer, k->proj),
        " which adapter_config.json's target_modules does not target; the config and weights do not match");
 }
 
@@ -295,7 +299,7 @@ LoraAdapter load_peft_adapter(const fs::path& dir, const ModelConfig& model) {
       std::optional<LoraModule>& m = adapter.layers[static_cast<size_t>(l)][static_cast<size_t>(pi)];
       if (!m) continue;
       const Proj p = static_cast<Proj>(pi);
-      const std::string key_a = LoraAdapter::tensor_key(l, p, 'A'), key_b = LoraAdapter::tensor_key(l, p, 'B');
+      const std::string key_a = adapter.tensor_key(l, p, 'A'), key_b = adapter.tensor_key(l, p, 'B');
       m->A = read_lora_tensor(f, key_a, m->A.shape);  // [r, in]
       m->B = read_lora_tensor(f, key_b, m->B.shape);  // [out, r]
       used.insert(key_a);
@@ -314,8 +318,8 @@ void save_peft_adapter(const fs::path& dir, const LoraAdapter& adapter) {
       const std::optional<LoraModule>& m = adapter.layers[l][static_cast<size_t>(pi)];
       if (!m) continue;
       const Proj p = static_cast<Proj>(pi);
-      tensors.push_back({LoraAdapter::tensor_key(static_cast<int>(l), p, 'A'), &m->A});
-      tensors.push_back({LoraAdapter::tensor_key(static_cast<int>(l), p, 'B'), &m->B});
+      tensors.push_back({adapter.tensor_key(static_cast<int>(l), p, 'A'), &m->A});
+      tensors.push_back({adapter.tensor_key(static_cast<int>(l), p, 'B'), &m->B});
     }
   }
   TUNE_CHECK(!tensors.empty(), "save_peft_adapter: the adapter has no LoRA modules; nothing to save to ",

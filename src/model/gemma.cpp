@@ -36,6 +36,7 @@ GemmaModel::GemmaModel(const ModelConfig& cfg, const ModelWeights& weights, Lora
     : cfg_(cfg), w_(weights), adapter_(adapter), head_(head) {
   TUNE_CHECK(static_cast<int>(weights.layers.size()) == cfg.num_layers, "model has ", weights.layers.size(),
              " layers of weights but config.json says num_hidden_layers = ", cfg.num_layers);
+  if (cfg.num_layers > 0) cfg.layer(cfg.num_layers - 1);  // the per-layer spec covers every layer
   if (adapter_) {
     TUNE_CHECK(static_cast<int>(adapter_->layers.size()) == cfg.num_layers, "adapter covers ",
                adapter_->layers.size(), " layers but the model has ", cfg.num_layers);
@@ -60,28 +61,21 @@ void GemmaModel::forward(const Batch& batch, const ForwardOptions& opts) {
   batch_ = batch;
   opts_ = opts;
   const int N = batch.tokens(), H = cfg_.hidden_size, L = cfg_.num_layers;
-
-  if (rope_T_ != batch.T) {
-    rope_cos_.resize(static_cast<size_t>(batch.T) * cfg_.head_dim / 2);
-    rope_sin_.resize(rope_cos_.size());
-    cpu::rope_tables(rope_cos_.data(), rope_sin_.data(), batch.T, cfg_.head_dim, cfg_.rope_theta);
-    rope_T_ = batch.T;
-  }
+  rope_.build(cfg_, batch.T);
 
   acts_.resize(static_cast<size_t>(L));
   for (auto& a : acts_) reuse(a.x, {N, H});
   reuse(x_final_, {N, H});
-  // Gemma scales token embeddings by sqrt(H), as an fp32 scalar in the fp32 path (not the tied LM head).
-  const float embed_scale = static_cast<float>(std::sqrt(static_cast<double>(H)));
   cpu::embedding_forward(acts_[0].x.ptr(), batch.input_ids.data(), w_.embed.ptr(), N, H, cfg_.vocab_size,
-                         embed_scale);
+                         cfg_.embed_scale);
   for (int l = 0; l < L; ++l) {
     float* out = l + 1 < L ? acts_[l + 1].x.ptr() : x_final_.ptr();
     layer_forward(l, acts_[l].x.ptr(), out, opts);
   }
   reuse(final_, {N, H});
   rstd_final_.resize(static_cast<size_t>(N));
-  cpu::rmsnorm_forward(final_.ptr(), rstd_final_.data(), x_final_.ptr(), w_.final_norm.ptr(), N, H, cfg_.rms_norm_eps);
+  cpu::rmsnorm_forward(final_.ptr(), rstd_final_.data(), x_final_.ptr(), w_.final_norm.ptr(), N, H, cfg_.rms_norm_eps,
+                       cfg_.norm_offset());
   reuse(d_final_, {N, H});
   d_final_.zero();
   values_ = Tensor();
@@ -89,48 +83,51 @@ void GemmaModel::forward(const Batch& batch, const ForwardOptions& opts) {
 
 void GemmaModel::layer_forward(int l, const float* x_in, float* x_out, const ForwardOptions& opts) {
   LayerActs& a = acts_[l];
-  const LayerWeights& lw = w_.layers[l];
+  const LayerSpec& ls = cfg_.layer(l);
   const int B = batch_.B, T = batch_.T, N = B * T, H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int Nq = cfg_.num_heads, Nkv = cfg_.num_kv_heads, D = cfg_.head_dim;
   const float p = opts.training ? lora_dropout_ : 0.0f;
-  auto linear = [&](float* y, const float* x, const Tensor& W, Proj proj) {
+  const LinearFn linear = [&](float* y, const float* x, const Tensor& W, Proj proj) {
     lora_linear_forward(y, x, W, lora(l, proj), N, p, site_seed(opts.dropout_seed, l, static_cast<int>(proj)),
                         &a.lora[static_cast<int>(proj)], lora_scratch_);
   };
-
-  // Attention block: h1 = x + o_proj(attention(rope(q), rope(k), v)) on input_layernorm(x).
   reuse(a.ln1, {N, H});
   a.rstd1.resize(static_cast<size_t>(N));
-  cpu::rmsnorm_forward(a.ln1.ptr(), a.rstd1.data(), x_in, lw.input_norm.ptr(), N, H, cfg_.rms_norm_eps);
   reuse(a.q, {N, cfg_.q_dim()});
   reuse(a.k, {N, cfg_.kv_dim()});
   reuse(a.v, {N, cfg_.kv_dim()});
-  linear(a.q.ptr(), a.ln1.ptr(), lw.q, Proj::Q);
-  linear(a.k.ptr(), a.ln1.ptr(), lw.k, Proj::K);
-  linear(a.v.ptr(), a.ln1.ptr(), lw.v, Proj::V);
-  cpu::rope_forward(a.q.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nq, D);
-  cpu::rope_forward(a.k.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nkv, D);
   reuse(a.attn, {N, cfg_.q_dim()});
   reuse(a.probs, {B, Nq, T, T});
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  cpu::attention_forward(a.attn.ptr(), a.probs.ptr(), a.q.ptr(), a.k.ptr(), a.v.ptr(), batch_.attention_mask.data(),
-                         B, T, Nq, Nkv, D, scale);
   reuse(a.h1, {N, H});
-  linear(a.h1.ptr(), a.attn.ptr(), lw.o, Proj::O);
-  add_into(a.h1.ptr(), x_in, static_cast<int64_t>(N) * H);
-
-  // MLP block: out = h1 + down(gelu(gate(ln2)) * up(ln2)) on post_attention_layernorm(h1).
   reuse(a.ln2, {N, H});
   a.rstd2.resize(static_cast<size_t>(N));
-  cpu::rmsnorm_forward(a.ln2.ptr(), a.rstd2.data(), a.h1.ptr(), lw.post_attn_norm.ptr(), N, H, cfg_.rms_norm_eps);
   reuse(a.gate, {N, I});
   reuse(a.up, {N, I});
   reuse(a.act, {N, I});
-  linear(a.gate.ptr(), a.ln2.ptr(), lw.gate, Proj::Gate);
-  linear(a.up.ptr(), a.ln2.ptr(), lw.up, Proj::Up);
-  cpu::geglu_forward(a.act.ptr(), a.gate.ptr(), a.up.ptr(), static_cast<int64_t>(N) * I, cfg_.activation);
-  linear(x_out, a.act.ptr(), lw.down, Proj::Down);
-  add_into(x_out, a.h1.ptr(), static_cast<int64_t>(N) * H);
+  BlockBuffers b{.ln1 = a.ln1.ptr(), .rstd1 = a.rstd1.data(), .q = a.q.ptr(), .k = a.k.ptr(), .v = a.v.ptr(),
+                 .attn = a.attn.ptr(), .h1 = a.h1.ptr(), .ln2 = a.ln2.ptr(), .rstd2 = a.rstd2.data(),
+                 .gate = a.gate.ptr(), .up = a.up.ptr(), .act = a.act.ptr()};
+  if (ls.qk_norm) {
+    reuse(a.q_pre, {N, cfg_.q_dim()});
+    reuse(a.k_pre, {N, cfg_.kv_dim()});
+    a.q_rstd.resize(static_cast<size_t>(N) * Nq);
+    a.k_rstd.resize(static_cast<size_t>(N) * Nkv);
+    b.q_pre = a.q_pre.ptr(), b.k_pre = a.k_pre.ptr(), b.q_rstd = a.q_rstd.data(), b.k_rstd = a.k_rstd.data();
+  }
+  if (ls.attn_out_norm) {
+    reuse(a.o, {N, H});
+    a.rstd_o.resize(static_cast<size_t>(N));
+    b.o = a.o.ptr(), b.rstd_o = a.rstd_o.data();
+  }
+  if (ls.mlp_out_norm) {
+    reuse(a.down, {N, H});
+    a.rstd_d.resize(static_cast<size_t>(N));
+    b.down = a.down.ptr(), b.rstd_d = a.rstd_d.data();
+  }
+  block_attention_in(cfg_, l, w_.layers[l], linear, x_in, B, T, rope_.cos(l), rope_.sin(l), b);
+  cpu::attention_forward(a.attn.ptr(), a.probs.ptr(), a.q.ptr(), a.k.ptr(), a.v.ptr(), batch_.attention_mask.data(),
+                         B, T, Nq, Nkv, D, cfg_.attn_scale, ls.sliding_window, cfg_.attn_softcap);
+  block_attention_out_mlp(cfg_, l, w_.layers[l], linear, x_in, N, b, x_out);
 }
 
 LmLossResult GemmaModel::lm_head_loss(float grad_scale, Tensor* logits) {
@@ -139,9 +136,9 @@ LmLossResult GemmaModel::lm_head_loss(float grad_scale, Tensor* logits) {
   if (logits) reuse(*logits, {B, T, V});
   LmLossResult r;
   r.loss_sum = cpu::lm_head_cross_entropy(grad_scale != 0.0f ? d_final_.ptr() : nullptr,
-                                          logits ? logits->ptr() : nullptr, final_.ptr(), w_.embed.ptr(),
-                                          batch_.labels.data(), B, T, H, V, grad_scale, &r.n_valid,
-                                          &lm_head_scratch_);
+                                          logits ? logits->ptr() : nullptr, final_.ptr(), w_.head().ptr(),
+                                          batch_.labels.data(), B, T, H, V, grad_scale, cfg_.final_softcap,
+                                          &r.n_valid, &lm_head_scratch_);
   return r;
 }
 
@@ -187,7 +184,7 @@ void GemmaModel::backward() {
   reuse(d_resid_, {N, H});
   d_resid_.zero();
   cpu::rmsnorm_backward(d_resid_.ptr(), d_final_.ptr(), x_final_.ptr(), w_.final_norm.ptr(), rstd_final_.data(), N,
-                        H);
+                        H, cfg_.norm_offset());
   for (int l = L - 1; l >= 0; --l) layer_backward(l, d_resid_.ptr());
   d_final_.zero();
 }
@@ -195,12 +192,21 @@ void GemmaModel::backward() {
 void GemmaModel::layer_backward(int l, float* d_resid) {
   LayerActs& a = acts_[l];
   const LayerWeights& lw = w_.layers[l];
+  const LayerSpec& ls = cfg_.layer(l);
   const int B = batch_.B, T = batch_.T, N = B * T, H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int Nq = cfg_.num_heads, Nkv = cfg_.num_kv_heads, D = cfg_.head_dim;
-  const float p = opts_.training ? lora_dropout_ : 0.0f;
+  const float p = opts_.training ? lora_dropout_ : 0.0f, off = cfg_.norm_offset();
   auto linear_back = [&](float* dx, bool accumulate, const float* dy, const float* x, const Tensor& W, Proj proj) {
     lora_linear_backward(dx, accumulate, dy, x, W, lora_mut(l, proj), N, p, a.lora[static_cast<int>(proj)],
                          lora_scratch_);
+  };
+  // d(output) of a sub-block through its optional output norm: into d_norm_out_ when there is one.
+  auto through_out_norm = [&](bool has_norm, const Tensor& pre, const Tensor& norm_w, const std::vector<float>& rstd) {
+    if (!has_norm) return static_cast<const float*>(d_resid);
+    reuse(d_norm_out_, {N, H});
+    d_norm_out_.zero();
+    cpu::rmsnorm_backward(d_norm_out_.ptr(), d_resid, pre.ptr(), norm_w.ptr(), rstd.data(), N, H, off);
+    return static_cast<const float*>(d_norm_out_.ptr());
   };
   reuse(d_act_, {N, I});
   reuse(d_gate_, {N, I});
@@ -212,26 +218,39 @@ void GemmaModel::layer_backward(int l, float* d_resid) {
   reuse(dv_, {N, cfg_.kv_dim()});
 
   // MLP block: d_resid becomes d(h1) = d(out) + the norm path.
-  linear_back(d_act_.ptr(), false, d_resid, a.act.ptr(), lw.down, Proj::Down);
+  const float* d_down = through_out_norm(ls.mlp_out_norm, a.down, lw.mlp_out_norm, a.rstd_d);
+  linear_back(d_act_.ptr(), false, d_down, a.act.ptr(), lw.down, Proj::Down);
   cpu::geglu_backward(d_gate_.ptr(), d_up_.ptr(), d_act_.ptr(), a.gate.ptr(), a.up.ptr(), static_cast<int64_t>(N) * I,
                       cfg_.activation);
   linear_back(d_ln_.ptr(), false, d_gate_.ptr(), a.ln2.ptr(), lw.gate, Proj::Gate);
   linear_back(d_ln_.ptr(), true, d_up_.ptr(), a.ln2.ptr(), lw.up, Proj::Up);
-  cpu::rmsnorm_backward(d_resid, d_ln_.ptr(), a.h1.ptr(), lw.post_attn_norm.ptr(), a.rstd2.data(), N, H);
+  cpu::rmsnorm_backward(d_resid, d_ln_.ptr(), a.h1.ptr(), lw.mlp_norm.ptr(), a.rstd2.data(), N, H, off);
 
-  // Attention block: d_resid becomes d(x) = d(h1) + the norm path.
-  linear_back(d_attn_.ptr(), false, d_resid, a.attn.ptr(), lw.o, Proj::O);
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  // Attention block: d_resid becomes d(x) = d(h1) + the norm path. Biases are frozen: dy passes through them.
+  const float* d_o = through_out_norm(ls.attn_out_norm, a.o, lw.attn_out_norm, a.rstd_o);
+  linear_back(d_attn_.ptr(), false, d_o, a.attn.ptr(), lw.o, Proj::O);
   cpu::attention_backward(dq_.ptr(), dk_.ptr(), dv_.ptr(), d_attn_.ptr(), a.probs.ptr(), a.q.ptr(), a.k.ptr(),
-                          a.v.ptr(), B, T, Nq, Nkv, D, scale, &d_scores_);
-  cpu::rope_backward(dq_.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nq, D);
-  cpu::rope_backward(dk_.ptr(), rope_cos_.data(), rope_sin_.data(), B, T, Nkv, D);
+                          a.v.ptr(), B, T, Nq, Nkv, D, cfg_.attn_scale, cfg_.attn_softcap, &d_scores_);
+  cpu::rope_backward(dq_.ptr(), rope_.cos(l), rope_.sin(l), B, T, Nq, D);
+  cpu::rope_backward(dk_.ptr(), rope_.cos(l), rope_.sin(l), B, T, Nkv, D);
+  const float* dq_lin = dq_.ptr();
+  const float* dk_lin = dk_.ptr();
+  if (ls.qk_norm) {  // per-head norms over D: rows N*Nq and N*Nkv
+    reuse(dq_pre_, {N, cfg_.q_dim()});
+    reuse(dk_pre_, {N, cfg_.kv_dim()});
+    dq_pre_.zero();
+    dk_pre_.zero();
+    cpu::rmsnorm_backward(dq_pre_.ptr(), dq_.ptr(), a.q_pre.ptr(), lw.q_norm.ptr(), a.q_rstd.data(), N * Nq, D, off);
+    cpu::rmsnorm_backward(dk_pre_.ptr(), dk_.ptr(), a.k_pre.ptr(), lw.k_norm.ptr(), a.k_rstd.data(), N * Nkv, D, off);
+    dq_lin = dq_pre_.ptr();
+    dk_lin = dk_pre_.ptr();
+  }
   // The first layer's input is the frozen embedding: only the LoRA gradients of q/k/v are needed there.
   float* d_ln1 = l > 0 ? d_ln_.ptr() : nullptr;
-  linear_back(d_ln1, false, dq_.ptr(), a.ln1.ptr(), lw.q, Proj::Q);
-  linear_back(d_ln1, true, dk_.ptr(), a.ln1.ptr(), lw.k, Proj::K);
+  linear_back(d_ln1, false, dq_lin, a.ln1.ptr(), lw.q, Proj::Q);
+  linear_back(d_ln1, true, dk_lin, a.ln1.ptr(), lw.k, Proj::K);
   linear_back(d_ln1, true, dv_.ptr(), a.ln1.ptr(), lw.v, Proj::V);
-  if (l > 0) cpu::rmsnorm_backward(d_resid, d_ln1, a.x.ptr(), lw.input_norm.ptr(), a.rstd1.data(), N, H);
+  if (l > 0) cpu::rmsnorm_backward(d_resid, d_ln1, a.x.ptr(), lw.input_norm.ptr(), a.rstd1.data(), N, H, off);
 }
 
 }  // namespace tune

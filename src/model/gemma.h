@@ -1,5 +1,6 @@
-// GemmaModel: the Gemma-1 decoder with LoRA on the CPU in fp32 — forward that keeps activations, hand-written
-// backward that produces LoRA and value-head gradients only (frozen weights get input gradients, never weight ones).
+// GemmaModel: the decoder of any supported family (the ModelSpec's block, model/block.h) with LoRA on the CPU in
+// fp32 — forward that keeps activations, hand-written backward that produces LoRA and value-head gradients only
+// (frozen weights get input gradients, never weight ones). The name is Gemma's for history; the math reads the spec.
 // Activation and gradient buffers live as long as the model and are reused by every call of the same or a smaller
 // batch shape: no per-step allocation, and only the buffers that are accumulated into get zeroed.
 #pragma once
@@ -10,6 +11,7 @@
 #include "core/tensor.h"
 #include "kernels/cpu/ops.h"
 #include "model/batch.h"
+#include "model/block.h"
 #include "model/lora.h"
 #include "model/lora_linear.h"
 #include "model/model_config.h"
@@ -39,7 +41,7 @@ class GemmaModel {
   void forward(const Batch& batch, const ForwardOptions& opts);
   const Tensor& final_hidden() const { return final_; }
 
-  // Tied LM head + causal-LM cross-entropy on batch.labels. With grad_scale != 0 it also accumulates
+  // LM head (tied or lm_head.weight, final soft-capping per the spec) + causal-LM cross-entropy on batch.labels. With grad_scale != 0 it also accumulates
   // grad_scale · d(loss_sum)/d(final hidden) for backward(). logits (optional) receives [B, T, V].
   LmLossResult lm_head_loss(float grad_scale, Tensor* logits = nullptr);
 
@@ -57,13 +59,19 @@ class GemmaModel {
     Tensor x;                   // [N, H]  layer input (residual stream)
     Tensor ln1;                 // [N, H]  input_layernorm(x)
     std::vector<float> rstd1;   // [N]
-    Tensor q, k, v;             // [N, Nq*D], [N, Nkv*D], [N, Nkv*D]  (q, k after RoPE)
+    Tensor q, k, v;             // [N, Nq*D], [N, Nkv*D], [N, Nkv*D]  (q, k after QK-norm and RoPE)
+    Tensor q_pre, k_pre;        // [N, Nq*D], [N, Nkv*D]  before the QK-norm (qk_norm layers only)
+    std::vector<float> q_rstd, k_rstd;  // [N*Nq], [N*Nkv]  (qk_norm layers only)
     Tensor probs;               // [B, Nq, T, T]
     Tensor attn;                // [N, Nq*D]  attention output before o_proj
+    Tensor o;                   // [N, H]  o_proj output before the attention output norm (attn_out_norm only)
+    std::vector<float> rstd_o;  // [N]
     Tensor h1;                  // [N, H]  x + attention
-    Tensor ln2;                 // [N, H]  post_attention_layernorm(h1)
+    Tensor ln2;                 // [N, H]  pre-MLP norm(h1)
     std::vector<float> rstd2;   // [N]
-    Tensor gate, up, act;       // [N, I]  act = gelu(gate) * up
+    Tensor gate, up, act;       // [N, I]  act = act_fn(gate) * up
+    Tensor down;                // [N, H]  down_proj output before the MLP output norm (mlp_out_norm only)
+    std::vector<float> rstd_d;  // [N]
     std::array<LoraLinearCache, kNumProj> lora;
   };
 
@@ -91,16 +99,17 @@ class GemmaModel {
   Tensor values_;                  // [B, T]
   std::vector<uint8_t> head_keep_; // [N, H] value-head dropout keep-mask (empty when off)
   Tensor head_in_;                 // [N, H] value-head input dropout(final_), when dropout is on
-  int rope_T_ = 0;                          // sequence length the RoPE tables were built for
-  std::vector<float> rope_cos_, rope_sin_;  // [T, D/2]
+  RopeTables rope_;  // per-layer cos/sin [T, D/2]
   cpu::LmHeadScratch lm_head_scratch_;
 
   // Backward scratch (every buffer is fully overwritten before it is read, except d_resid_).
   Tensor d_resid_;                // [N, H]  gradient w.r.t. the residual stream
   Tensor d_act_, d_gate_, d_up_;  // [N, I]
   Tensor d_ln_;                   // [N, H]  gradient w.r.t. ln2, then ln1
+  Tensor d_norm_out_;             // [N, H]  gradient w.r.t. down / o before their output norm (Gemma 2/3)
   Tensor d_attn_, dq_;            // [N, Nq*D]
   Tensor dk_, dv_;                // [N, Nkv*D]
+  Tensor dq_pre_, dk_pre_;        // [N, Nq*D], [N, Nkv*D]  gradient before the QK-norm (qk_norm layers)
   Tensor d_head_;                 // [N, H]  value-head input gradient
   std::vector<float> d_scores_;   // [T, T]  attention score gradient of one head
   LoraScratch lora_scratch_;

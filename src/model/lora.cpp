@@ -63,9 +63,13 @@ int proj_out_features(const ModelConfig& cfg, Proj p) {
   }
 }
 
-std::string module_name(int layer, Proj p) { return cat("model.layers.", layer, ".", proj_module_path(p)); }
+std::string module_name(std::string_view prefix, int layer, Proj p) {
+  return cat(prefix, "layers.", layer, ".", proj_module_path(p));
+}
 
-std::string LoraAdapter::tensor_key(int layer, Proj p, char which) {
+std::string LoraAdapter::module_name(int layer, Proj p) const { return tune::module_name(prefix, layer, p); }
+
+std::string LoraAdapter::tensor_key(int layer, Proj p, char which) const {
   return cat("base_model.model.", module_name(layer, p), ".lora_", which, ".weight");
 }
 
@@ -86,8 +90,8 @@ void LoraAdapter::zero_grad() {
       }
 }
 
-bool lora_targets(const LoraConfig& cfg, int layer, Proj p) {
-  const std::string name = module_name(layer, p);
+bool lora_targets(const LoraConfig& cfg, std::string_view prefix, int layer, Proj p) {
+  const std::string name = module_name(prefix, layer, p);
   if (cfg.target_regex)
     return std::regex_match(name, compile_regex(*cfg.target_regex, "target_modules regex", *cfg.target_regex));
   for (const std::string& entry : cfg.target_modules) {
@@ -113,14 +117,15 @@ float lora_alpha_for(const LoraConfig& cfg, const std::string& module) {
 LoraAdapter init_lora(const ModelConfig& model, const LoraConfig& cfg, uint64_t seed) {
   LoraAdapter adapter;
   adapter.config = cfg;
+  adapter.prefix = model.names.module_prefix;
   adapter.layers.resize(static_cast<size_t>(model.num_layers));
   std::mt19937_64 rng(seed);
   int targeted = 0;
   for (int l = 0; l < model.num_layers; ++l) {
     for (int pi = 0; pi < kNumProj; ++pi) {
       const Proj p = static_cast<Proj>(pi);
-      if (!lora_targets(cfg, l, p)) continue;
-      const std::string name = module_name(l, p);
+      if (!lora_targets(cfg, adapter.prefix, l, p)) continue;
+      const std::string name = adapter.module_name(l, p);
       const int r = lora_rank_for(cfg, name);
       const float alpha = lora_alpha_for(cfg, name);
       TUNE_CHECK(r > 0, "LoRA rank for ", name, " must be > 0, got ", r, "; fix lora_rank / rank_pattern");

@@ -46,24 +46,28 @@ struct LoraModule {
 
 struct LoraAdapter {
   LoraConfig config;
+  std::string prefix = "model.";  // the decoder's module prefix (ModelSpec::names.module_prefix)
   // layers[l][p] present when projection p of layer l is targeted.
   std::vector<std::array<std::optional<LoraModule>, kNumProj>> layers;
 
-  // PEFT's saved key for a module: base_model.model.model.layers.{l}.self_attn.q_proj.lora_A.weight
-  static std::string tensor_key(int layer, Proj p, char which /* 'A' or 'B' */);
+  // The module's full name: "<prefix>layers.{l}.self_attn.q_proj".
+  std::string module_name(int layer, Proj p) const;
+  // PEFT's saved key for a module: base_model.model.<prefix>layers.{l}.self_attn.q_proj.lora_A.weight
+  std::string tensor_key(int layer, Proj p, char which /* 'A' or 'B' */) const;
   int64_t num_params() const;
   void zero_grad();
 };
 
-// The full module name PEFT matches patterns against: "model.layers.{l}.self_attn.q_proj".
-std::string module_name(int layer, Proj p);
+// The full module name PEFT matches patterns against: "<prefix>layers.{l}.self_attn.q_proj", prefix "model." for a
+// causal LM, "model.language_model." for Gemma 3's multimodal checkpoints.
+std::string module_name(std::string_view prefix, int layer, Proj p);
 // True when PEFT would wrap this module given cfg.target_modules / target_regex.
-bool lora_targets(const LoraConfig& cfg, int layer, Proj p);
+bool lora_targets(const LoraConfig& cfg, std::string_view prefix, int layer, Proj p);
 // r and alpha for a module after rank_pattern / alpha_pattern (PEFT: key regex-searched against the module name).
 int lora_rank_for(const LoraConfig& cfg, const std::string& module);
 float lora_alpha_for(const LoraConfig& cfg, const std::string& module);
 
-// A fresh adapter with PEFT's default init: A ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform a=sqrt(5)), B = 0.
+// A fresh adapter (module names under model.names.module_prefix) with PEFT's default init: A ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform a=sqrt(5)), B = 0.
 LoraAdapter init_lora(const ModelConfig& model, const LoraConfig& cfg, uint64_t seed);
 
 }  // namespace tune

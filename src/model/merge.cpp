@@ -84,7 +84,7 @@ int64_t merge_lora(ModelWeights& weights, const LoraAdapter& adapter, DType stor
       if (!m) continue;
       Tensor& W = projection_weight(weights.layers[l], static_cast<Proj>(p));  // [out, in]
       TUNE_CHECK(m->B.dim(0) == W.dim(0) && m->A.dim(1) == W.dim(1), "LoRA module ",
-                 module_name(static_cast<int>(l), static_cast<Proj>(p)), " does not fit its base weight ",
+                 adapter.module_name(static_cast<int>(l), static_cast<Proj>(p)), " does not fit its base weight ",
                  shape_str(W.shape));
       overflowed += merge_module(W, *m, stored);
     }

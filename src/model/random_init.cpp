@@ -17,23 +17,15 @@ Tensor normal(Shape shape, float stddev, std::mt19937_64& rng) {
 
 ModelWeights random_weights(const ModelConfig& cfg, uint64_t seed, float std, float norm_std) {
   std::mt19937_64 rng(seed);
-  const int64_t H = cfg.hidden_size, I = cfg.intermediate_size, Q = cfg.q_dim(), KV = cfg.kv_dim();
   ModelWeights w;
-  w.embed = normal({cfg.vocab_size, H}, std, rng);
-  for (int l = 0; l < cfg.num_layers; ++l) {
-    LayerWeights lw;
-    lw.input_norm = normal({H}, norm_std, rng);
-    lw.q = normal({Q, H}, std, rng);
-    lw.k = normal({KV, H}, std, rng);
-    lw.v = normal({KV, H}, std, rng);
-    lw.o = normal({H, Q}, std, rng);
-    lw.post_attn_norm = normal({H}, norm_std, rng);
-    lw.gate = normal({I, H}, std, rng);
-    lw.up = normal({I, H}, std, rng);
-    lw.down = normal({H, I}, std, rng);
-    w.layers.push_back(std::move(lw));
-  }
-  w.final_norm = normal({H}, norm_std, rng);
+  w.layers.resize(static_cast<size_t>(cfg.num_layers));
+  // Norm scales are 1 + N(0, norm_std) whichever way the spec stores them ((1 + w) or w).
+  const float norm_mean = 1.0f - cfg.norm_offset();
+  visit_weights(cfg, w, [&](const std::string&, Tensor& t, Shape shape, WeightRole role) {
+    t = normal(std::move(shape), role == WeightRole::Norm ? norm_std : std, rng);
+    if (role == WeightRole::Norm)
+      for (float& v : t.data) v += norm_mean;
+  });
   return w;
 }
 

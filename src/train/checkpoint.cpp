@@ -133,7 +133,7 @@ void load_checkpoint(const fs::path& dir, TrainingRun& run, AdamW& optimizer, Lo
       const auto& s = saved.layers[l][p];
       TUNE_CHECK(m.has_value() == s.has_value() && (!m || (m->A.shape == s->A.shape && m->B.shape == s->B.shape)),
                  dir.string(), ": the checkpoint's LoRA modules differ from this configuration's (module ",
-                 module_name(static_cast<int>(l), static_cast<Proj>(p)), "); resume with the config it was saved with");
+                 run.adapter.module_name(static_cast<int>(l), static_cast<Proj>(p)), "); resume with the config it was saved with");
       if (m) copy_tensor_values(m->A, s->A), copy_tensor_values(m->B, s->B);
     }
   if (run.value_head) {

@@ -25,8 +25,8 @@ std::vector<ParamRef> trainable_params(LoraAdapter& adapter, ValueHead* value_he
       auto& module = adapter.layers[l][static_cast<size_t>(p)];
       if (!module) continue;
       const int layer = static_cast<int>(l);
-      params.push_back(make_ref(LoraAdapter::tensor_key(layer, static_cast<Proj>(p), 'A'), module->A, module->dA));
-      params.push_back(make_ref(LoraAdapter::tensor_key(layer, static_cast<Proj>(p), 'B'), module->B, module->dB));
+      params.push_back(make_ref(adapter.tensor_key(layer, static_cast<Proj>(p), 'A'), module->A, module->dA));
+      params.push_back(make_ref(adapter.tensor_key(layer, static_cast<Proj>(p), 'B'), module->B, module->dB));
     }
   if (value_head) {
     params.push_back(make_ref("v_head.summary.weight", value_head->weight, value_head->dweight));

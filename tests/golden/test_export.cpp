@@ -217,6 +217,34 @@ TEST_P(ExportRoundTrip, ExportedModelReproducesAdapterLogits) {
 
 INSTANTIATE_TEST_SUITE_P(Models, ExportRoundTrip, ::testing::Values("mqa", "gqa"));
 
+// Other families: the export equals PEFT's merge_and_unload state dict (tools/reference/make_family_golden.py
+// merged.safetensors) bit for bit, key for key: llama (untied lm_head, q/k/v/o biases), gemma3_text (QK-norm, four
+// norms per layer).
+class ExportFamily : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ExportFamily, EqualsPeftMergeAndUnload) {
+  const fs::path dir = fs::path(TUNE_TEST_DATA) / "golden" / GetParam();
+  TempFolder tmp;
+  ExportRequest r;
+  r.model_dir = dir / "model";
+  r.adapters = {dir / "adapter"};
+  r.export_dir = tmp.path() / "exported";
+  export_merged_model(r);
+  const SafetensorsFile got = SafetensorsFile::open(r.export_dir / "model.safetensors");
+  const SafetensorsFile want = SafetensorsFile::open(dir / "merged.safetensors");
+  ASSERT_EQ(got.tensors().size(), want.tensors().size());
+  int changed = 0;
+  const SafetensorsFile base = SafetensorsFile::open(dir / "model" / "model.safetensors");
+  for (const TensorInfo& t : want.tensors()) {
+    ASSERT_NE(got.find(t.name), nullptr) << t.name << " is missing from the export";
+    EXPECT_EQ(got.read_f32(t.name).data, want.read_f32(t.name).data) << t.name;
+    changed += base.read_f32(t.name).data != want.read_f32(t.name).data;
+  }
+  EXPECT_EQ(changed, load_hf_config(dir / "model").num_layers * kNumProj);  // every projection, nothing else
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ExportFamily, ::testing::Values("llama", "gemma3_text"));
+
 // Errors leave neither export_dir nor a temp folder behind.
 TEST(ExportErrors, MismatchedAdapterLeavesNothing) {
   TempFolder tmp;

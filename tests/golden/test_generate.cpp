@@ -99,6 +99,21 @@ INSTANTIATE_TEST_SUITE_P(Models, GreedyMatchesHf,
                                            GreedyCase{"gqa", AdapterMode::Branch}),
                          case_name);
 
+// One model per family (tools/reference/make_family_golden.py): sliding windows shorter than the prompts, soft-caps,
+// biases, QK-norm, untied heads and scaled RoPE in the KV-cache decoder.
+INSTANTIATE_TEST_SUITE_P(Families, GreedyMatchesHf,
+                         ::testing::Values(GreedyCase{"llama", AdapterMode::None}, GreedyCase{"llama", AdapterMode::Branch},
+                                           GreedyCase{"mistral", AdapterMode::None},
+                                           GreedyCase{"mistral", AdapterMode::Branch},
+                                           GreedyCase{"qwen2", AdapterMode::None}, GreedyCase{"qwen2", AdapterMode::Branch},
+                                           GreedyCase{"qwen3", AdapterMode::None}, GreedyCase{"qwen3", AdapterMode::Branch},
+                                           GreedyCase{"gemma2", AdapterMode::None},
+                                           GreedyCase{"gemma2", AdapterMode::Branch},
+                                           GreedyCase{"gemma3_text", AdapterMode::None},
+                                           GreedyCase{"gemma3_text", AdapterMode::Branch},
+                                           GreedyCase{"gemma3", AdapterMode::Branch}),
+                         case_name);
+
 // The logits of every step (prefill's last position, then one per decoded token) against GemmaModel::forward over the
 // whole sequence at once, whose position t sees exactly tokens 0..t.
 class KvCacheVsFull : public ::testing::TestWithParam<GreedyCase> {};
@@ -145,6 +160,13 @@ INSTANTIATE_TEST_SUITE_P(Models, KvCacheVsFull,
                          ::testing::Values(GreedyCase{"mqa", AdapterMode::None}, GreedyCase{"mqa", AdapterMode::Branch},
                                            GreedyCase{"gqa", AdapterMode::None},
                                            GreedyCase{"gqa", AdapterMode::Branch}),
+                         case_name);
+
+INSTANTIATE_TEST_SUITE_P(Families, KvCacheVsFull,
+                         ::testing::Values(GreedyCase{"mistral", AdapterMode::Branch},
+                                           GreedyCase{"gemma2", AdapterMode::Branch},
+                                           GreedyCase{"gemma3_text", AdapterMode::Branch},
+                                           GreedyCase{"qwen2", AdapterMode::Branch}),
                          case_name);
 
 // A golden case with the adapter and the penalty: varied ids.

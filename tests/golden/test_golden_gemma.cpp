@@ -81,7 +81,7 @@ double expect_grads(const Fixture& f, const std::string& prefix, bool with_head)
       const auto& m = f.adapter.layers[l][p];
       if (!m) continue;
       for (char which : {'A', 'B'}) {
-        const std::string key = LoraAdapter::tensor_key(l, static_cast<Proj>(p), which);
+        const std::string key = f.adapter.tensor_key(l, static_cast<Proj>(p), which);
         const Tensor ref = f.expected.read_f32(prefix + "." + key);
         const Tensor& got = which == 'A' ? m->dA : m->dB;
         EXPECT_GT(max_abs(ref.data), 0.0) << key << " has an all-zero reference gradient";

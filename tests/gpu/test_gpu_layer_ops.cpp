@@ -71,8 +71,8 @@ TEST_P(GpuLayerOps, RmsNormForwardBackward) {
     const auto dx0 = random_vec(n, 7);
     const auto xr = rounded(t, x), wr = rounded(t, w), dyr = rounded(t, dy);
     std::vector<double> y_ref(n), rstd_ref(N), dx_ref = rounded(t, dx0);
-    ref::rmsnorm_forward(y_ref.data(), rstd_ref.data(), xr.data(), wr.data(), N, C, 1e-6);
-    ref::rmsnorm_backward(dx_ref.data(), dyr.data(), xr.data(), wr.data(), rstd_ref.data(), N, C);
+    ref::rmsnorm_forward(y_ref.data(), rstd_ref.data(), xr.data(), wr.data(), N, C, 1e-6, 1.0);
+    ref::rmsnorm_backward(dx_ref.data(), dyr.data(), xr.data(), wr.data(), rstd_ref.data(), N, C, 1.0);
     const auto x_d = upload_as(t, x), w_d = upload_as(t, w), dy_d = upload_as(t, dy);
     auto y = test::poisoned(t, n);
     cuda::DeviceBuffer<float> rstd(N, "rstd");

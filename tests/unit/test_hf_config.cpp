@@ -168,8 +168,9 @@ TEST(HfConfig, ActivationRules) {
 
 TEST(HfConfig, RejectsOtherModelTypes) {
   json j = gemma_2b();
-  j["model_type"] = "llama";
-  EXPECT_EQ(parse_error(j), "cfg.json: model_type 'llama' is not supported; tune.cpp supports: gemma");
+  j["model_type"] = "gpt2";
+  EXPECT_EQ(parse_error(j), "cfg.json: model_type 'gpt2' is not supported; tune.cpp supports: gemma, gemma2, gemma3, "
+                            "gemma3_text, llama, mistral, qwen2, qwen3");
   j.erase("model_type");
   EXPECT_CONTAINS(parse_error(j), "missing 'model_type'");
 }
@@ -236,13 +237,13 @@ TEST(HfConfig, ValidatesSizes) {
 TEST(HfConfig, RejectsRopeScaling) {
   json j = minimal();
   j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 8.0}};
-  EXPECT_CONTAINS(parse_error(j), "not supported for gemma yet");
+  EXPECT_CONTAINS(parse_error(j), "RoPE scaling is not supported for gemma (Gemma 1 uses the default RoPE)");
   j = minimal();
   j["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};
-  EXPECT_CONTAINS(parse_error(j), "not supported for gemma yet");
+  EXPECT_CONTAINS(parse_error(j), "'rope_scaling' has type \"dynamic\"; supported RoPE types: default, linear, llama3");
   j = minimal();
   j["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "yarn"}};
-  EXPECT_CONTAINS(parse_error(j), "'rope_parameters' has rope_type \"yarn\"; RoPE scaling is not supported");
+  EXPECT_CONTAINS(parse_error(j), "'rope_parameters' has rope_type \"yarn\"; supported RoPE types");
   j = minimal();
   j["rope_parameters"] = 5;
   EXPECT_CONTAINS(parse_error(j), "'rope_parameters' must be an object, got 5");
@@ -270,9 +271,9 @@ TEST(HfConfig, LoadFromDirectory) {
   const ModelConfig c = load_hf_config(dir, /*exact_gelu=*/true);
   EXPECT_EQ(c.num_layers, 18);
   EXPECT_EQ(c.activation, Activation::GeluExact);
-  std::ofstream(dir / "config.json") << "{\"model_type\": \"gemma2\"}";
+  std::ofstream(dir / "config.json") << "{\"model_type\": \"gpt2\"}";
   EXPECT_CONTAINS(error_of([&] { load_hf_config(dir); }),
-                  (dir / "config.json").string() + ": model_type 'gemma2' is not supported");
+                  (dir / "config.json").string() + ": model_type 'gpt2' is not supported");
   fs::remove_all(dir);
 }
 

@@ -44,7 +44,7 @@ std::vector<NamedTensor> named(const ModelWeights& w) {
     out.push_back({p + "self_attn.k_proj.weight", &L.k});
     out.push_back({p + "self_attn.v_proj.weight", &L.v});
     out.push_back({p + "self_attn.o_proj.weight", &L.o});
-    out.push_back({p + "post_attention_layernorm.weight", &L.post_attn_norm});
+    out.push_back({p + "post_attention_layernorm.weight", &L.mlp_norm});
     out.push_back({p + "mlp.gate_proj.weight", &L.gate});
     out.push_back({p + "mlp.up_proj.weight", &L.up});
     out.push_back({p + "mlp.down_proj.weight", &L.down});
@@ -71,7 +71,7 @@ ModelWeights make_weights(const ModelConfig& c) {
     L.k = filled({KV, H}, s++);
     L.v = filled({KV, H}, s++);
     L.o = filled({H, Q}, s++);
-    L.post_attn_norm = filled({H}, s++);
+    L.mlp_norm = filled({H}, s++);
     L.gate = filled({I, H}, s++);
     L.up = filled({I, H}, s++);
     L.down = filled({H, I}, s++);
@@ -240,8 +240,21 @@ TEST_F(HfWeights, DirectoryErrors) {
   EXPECT_CONTAINS(load_error(), "neither model.safetensors nor model.safetensors.index.json found");
   std::ofstream(dir / "pytorch_model.bin") << "x";
   EXPECT_CONTAINS(load_error(), ".bin checkpoints are not supported");
-  cfg.tie_word_embeddings = false;
-  EXPECT_CONTAINS(load_error(), "tie_word_embeddings=false");
+}
+
+// An untied head is lm_head.weight [V, H]: saved and loaded with the rest, and required when the config unties it.
+TEST_F(HfWeights, UntiedHeadRoundTripsAndIsRequired) {
+  save_hf_weights(dir, cfg, w, DType::F32);
+  ModelConfig untied = cfg;
+  untied.tie_word_embeddings = false;
+  EXPECT_CONTAINS(error_of([&] { load_hf_weights(dir, untied); }), "missing tensor 'lm_head.weight'");
+  ModelWeights with_head = w;
+  with_head.lm_head = filled({untied.vocab_size, untied.hidden_size}, 99.0f);
+  save_hf_weights(dir, untied, with_head, DType::F32);
+  const ModelWeights back = load_hf_weights(dir, untied);
+  EXPECT_EQ(back.lm_head.data, with_head.lm_head.data);
+  EXPECT_EQ(back.head().data, with_head.lm_head.data);
+  EXPECT_EQ(back.embed.data, w.embed.data);
 }
 
 TEST_F(HfWeights, SaveChecksShapes) {

@@ -78,7 +78,7 @@ TEST_F(Shards, OneShardIsModelSafetensors) {
   EXPECT_EQ(save_hf_weights(dir_, cfg, random_weights(cfg, 3), DType::BF16, 1'000'000),
             std::vector<std::string>{"model.safetensors"});
   EXPECT_FALSE(fs::exists(dir_ / "model.safetensors.index.json"));
-  EXPECT_EQ(stored_weights_dtype(dir_), DType::BF16);
+  EXPECT_EQ(stored_weights_dtype(dir_, test::tiny_model_config()), DType::BF16);
 }
 
 }  // namespace

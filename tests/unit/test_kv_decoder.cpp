@@ -16,8 +16,7 @@ namespace tune {
 namespace {
 
 ModelConfig wide_config() {
-  ModelConfig c;
-  c.model_type = "gemma";
+  ModelConfig c = gemma_spec_defaults();
   c.vocab_size = 500;
   c.hidden_size = 96;
   c.intermediate_size = 192;
@@ -26,6 +25,7 @@ ModelConfig wide_config() {
   c.num_kv_heads = 2;
   c.head_dim = 64;
   c.max_position_embeddings = 128;
+  finish_gemma_spec(c);
   return c;
 }
 

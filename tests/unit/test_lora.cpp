@@ -36,7 +36,7 @@ std::vector<std::string> targeted(const LoraConfig& cfg, int layers = 2) {
   std::vector<std::string> out;
   for (int l = 0; l < layers; ++l)
     for (int p = 0; p < kNumProj; ++p)
-      if (lora_targets(cfg, l, static_cast<Proj>(p)))
+      if (lora_targets(cfg, "model.", l, static_cast<Proj>(p)))
         out.push_back(std::to_string(l) + ":" + std::string(kProjNames[static_cast<size_t>(p)]));
   return out;
 }
@@ -46,11 +46,17 @@ TEST(Lora, NamesAndFeatures) {
   EXPECT_EQ(proj_module_path(Proj::O), "self_attn.o_proj");
   EXPECT_EQ(proj_module_path(Proj::Gate), "mlp.gate_proj");
   EXPECT_EQ(proj_module_path(Proj::Down), "mlp.down_proj");
-  EXPECT_EQ(module_name(3, Proj::V), "model.layers.3.self_attn.v_proj");
-  EXPECT_EQ(module_name(0, Proj::Up), "model.layers.0.mlp.up_proj");
-  EXPECT_EQ(LoraAdapter::tensor_key(17, Proj::Q, 'A'),
-            "base_model.model.model.layers.17.self_attn.q_proj.lora_A.weight");
-  EXPECT_EQ(LoraAdapter::tensor_key(0, Proj::Down, 'B'), "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight");
+  EXPECT_EQ(module_name("model.", 3, Proj::V), "model.layers.3.self_attn.v_proj");
+  EXPECT_EQ(module_name("model.", 0, Proj::Up), "model.layers.0.mlp.up_proj");
+  const LoraAdapter causal_lm;
+  EXPECT_EQ(causal_lm.tensor_key(17, Proj::Q, 'A'), "base_model.model.model.layers.17.self_attn.q_proj.lora_A.weight");
+  EXPECT_EQ(causal_lm.tensor_key(0, Proj::Down, 'B'), "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight");
+  // Gemma 3's multimodal checkpoints nest the decoder: names follow the checkpoint.
+  LoraAdapter nested;
+  nested.prefix = "model.language_model.";
+  EXPECT_EQ(nested.module_name(2, Proj::O), "model.language_model.layers.2.self_attn.o_proj");
+  EXPECT_EQ(nested.tensor_key(2, Proj::O, 'B'),
+            "base_model.model.model.language_model.layers.2.self_attn.o_proj.lora_B.weight");
 
   const ModelConfig c = test::tiny_model_config();
   const int in[] = {8, 8, 8, 12, 8, 8, 12}, out[] = {12, 6, 6, 8, 12, 12, 8};
@@ -77,7 +83,7 @@ TEST(Lora, RegexTargetsMustFullmatch) {
   c.target_regex = R"(model\.layers\.1\.mlp\..*)";
   EXPECT_EQ(targeted(c), (std::vector<std::string>{"1:gate_proj", "1:up_proj", "1:down_proj"}));
   c.target_regex = "(";
-  EXPECT_CONTAINS(error_of([&] { lora_targets(c, 0, Proj::Q); }),
+  EXPECT_CONTAINS(error_of([&] { lora_targets(c, "model.", 0, Proj::Q); }),
                   "target_modules regex '(' is not a valid regular expression");
 }
 

@@ -1,5 +1,6 @@
-// Tests for masked GQA attention: cpu vs reference (odd sizes, MQA/GQA/MHA, padding, an all-masked row), reference
-// backward vs finite differences, and known values (one allowed key copies v; masked rows are zero).
+// Tests for masked GQA attention: cpu vs reference (odd sizes, MQA/GQA/MHA, padding, an all-masked row, sliding
+// windows, soft-capping), reference backward vs finite differences (with and without window and soft-capping), and
+// known values (one allowed key copies v; masked rows are zero; a window of 1 sees only the query's own key).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -32,7 +33,7 @@ TEST_P(AttentionParity, ForwardAndBackwardMatchReference) {
   const auto mask = test::attention_test_mask(B, T);
 
   std::vector<float> out(nq), probs(np, 7.0f), out_ref(nq), probs_ref(np);
-  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, scale);
+  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, scale, 0, 0.0f);
   ref::attention_forward(out_ref.data(), probs_ref.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D,
                          scale);
   EXPECT_LE(max_rel_err(out, out_ref), 1e-5);
@@ -40,7 +41,7 @@ TEST_P(AttentionParity, ForwardAndBackwardMatchReference) {
 
   std::vector<float> dq(nq, 5.0f), dk(nkv, 5.0f), dv(nkv, 5.0f), dq_ref(nq), dk_ref(nkv), dv_ref(nkv);
   cpu::attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), probs.data(), q.data(), k.data(), v.data(), B,
-                          T, Nq, Nkv, D, scale);
+                          T, Nq, Nkv, D, scale, 0.0f);
   ref::attention_backward(dq_ref.data(), dk_ref.data(), dv_ref.data(), dout.data(), probs_ref.data(), q.data(),
                           k.data(), v.data(), B, T, Nq, Nkv, D, scale);
   EXPECT_LE(max_rel_err(dq, dq_ref), 1e-5);
@@ -64,12 +65,12 @@ TEST(AttentionScratch, ReuseAcrossLengthsMatchesFreshBuffers) {
     const auto mask = test::attention_test_mask(c.B, c.T);
     std::vector<float> out(nq), probs(size_t(c.B) * c.Nq * c.T * c.T);
     cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), c.B, c.T, c.Nq, c.Nkv,
-                           c.D, 0.5f);
+                           c.D, 0.5f, 0, 0.0f);
     std::vector<float> dq(nq), dk(nkv), dv(nkv), dq2(nq), dk2(nkv), dv2(nkv);
     cpu::attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), probs.data(), q.data(), k.data(), v.data(),
-                            c.B, c.T, c.Nq, c.Nkv, c.D, 0.5f);
+                            c.B, c.T, c.Nq, c.Nkv, c.D, 0.5f, 0.0f);
     cpu::attention_backward(dq2.data(), dk2.data(), dv2.data(), dout.data(), probs.data(), q.data(), k.data(),
-                            v.data(), c.B, c.T, c.Nq, c.Nkv, c.D, 0.5f, &ds_scratch);
+                            v.data(), c.B, c.T, c.Nq, c.Nkv, c.D, 0.5f, 0.0f, &ds_scratch);
     EXPECT_EQ(dq, dq2) << "T = " << c.T;
     EXPECT_EQ(dk, dk2) << "T = " << c.T;
     EXPECT_EQ(dv, dv2) << "T = " << c.T;
@@ -105,7 +106,7 @@ TEST(AttentionKnown, SingleAllowedKeyCopiesValue) {
   const auto v = random_vec(size_t(T) * Nkv * D, 53);
   const std::vector<uint8_t> mask = {0, 0, 1, 0};
   std::vector<float> out(q.size()), probs(size_t(Nq) * T * T);
-  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, 0.5f);
+  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, 0.5f, 0, 0.0f);
   for (int h = 0; h < Nq; ++h) {
     for (int d = 0; d < D; ++d) {
       EXPECT_EQ(out[(0 * Nq + h) * D + d], 0.0f);
@@ -124,7 +125,7 @@ TEST(AttentionKnown, FirstQueryCopiesFirstValueAndRowsSumToOne) {
   const auto v = random_vec(size_t(B) * T * Nkv * D, 63);
   const std::vector<uint8_t> mask(size_t(B) * T, 1);
   std::vector<float> out(q.size()), probs(size_t(B) * Nq * T * T);
-  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, 0.3f);
+  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, 0.3f, 0, 0.0f);
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < Nq; ++h) {
       for (int d = 0; d < D; ++d)  // query 0 sees only key 0; head h reads kv head h / 2
@@ -143,9 +144,9 @@ TEST(AttentionKnown, FullyMaskedRowHasZeroGradients) {
   const auto q = random_vec(6, 71), k = random_vec(6, 72), v = random_vec(6, 73), dout = random_vec(6, 74);
   const std::vector<uint8_t> mask = {0, 1, 1};  // query 0 has no allowed key
   std::vector<float> out(6), probs(9), dq(6), dk(6), dv(6);
-  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, 1.0f);
+  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, 1.0f, 0, 0.0f);
   cpu::attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), probs.data(), q.data(), k.data(), v.data(), B,
-                          T, Nq, Nkv, D, 1.0f);
+                          T, Nq, Nkv, D, 1.0f, 0.0f);
   EXPECT_EQ(out[0], 0.0f);
   EXPECT_EQ(out[1], 0.0f);
   EXPECT_EQ(dq[0], 0.0f);
@@ -155,11 +156,108 @@ TEST(AttentionKnown, FullyMaskedRowHasZeroGradients) {
   EXPECT_NE(dv[2], 0.0f);
 }
 
+struct WindowCap {
+  int window;
+  float softcap;
+};
+
+class AttentionWindowCap : public ::testing::TestWithParam<WindowCap> {};
+
+TEST_P(AttentionWindowCap, ForwardAndBackwardMatchReference) {
+  const auto [window, softcap] = GetParam();
+  const int B = 2, T = 13, Nq = 4, Nkv = 2, D = 8;
+  const float scale = 0.7f;  // large scores so that soft-capping at 1 or 2 bends them
+  const size_t nq = size_t(B) * T * Nq * D, nkv = size_t(B) * T * Nkv * D, np = size_t(B) * Nq * T * T;
+  const auto q = random_vec(nq, 81, -2.0, 2.0), k = random_vec(nkv, 82, -2.0, 2.0), v = random_vec(nkv, 83);
+  const auto dout = random_vec(nq, 84);
+  const auto mask = test::attention_test_mask(B, T);
+  std::vector<float> out(nq), probs(np), out_ref(nq), probs_ref(np);
+  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, scale,
+                         window, softcap);
+  ref::attention_forward(out_ref.data(), probs_ref.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D,
+                         scale, window, softcap);
+  EXPECT_LE(max_rel_err(out, out_ref), 1e-5);
+  EXPECT_LE(max_rel_err(probs, probs_ref), 1e-5);
+  if (window > 0)
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j + window <= i; ++j) EXPECT_EQ(probs[size_t(i) * T + j], 0.0f) << i << ", " << j;
+
+  std::vector<float> dq(nq), dk(nkv), dv(nkv), dq_ref(nq), dk_ref(nkv), dv_ref(nkv);
+  cpu::attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), probs.data(), q.data(), k.data(), v.data(), B,
+                          T, Nq, Nkv, D, scale, softcap);
+  ref::attention_backward(dq_ref.data(), dk_ref.data(), dv_ref.data(), dout.data(), probs_ref.data(), q.data(),
+                          k.data(), v.data(), B, T, Nq, Nkv, D, scale, softcap);
+  EXPECT_LE(max_rel_err(dq, dq_ref), 1e-5);
+  EXPECT_LE(max_rel_err(dk, dk_ref), 1e-5);
+  EXPECT_LE(max_rel_err(dv, dv_ref), 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, AttentionWindowCap,
+                         ::testing::Values(WindowCap{4, 0.0f}, WindowCap{1, 0.0f}, WindowCap{0, 1.5f},
+                                           WindowCap{3, 2.0f}, WindowCap{13, 0.0f}));
+
+class AttentionWindowCapGrad : public ::testing::TestWithParam<WindowCap> {};
+
+TEST_P(AttentionWindowCapGrad, ReferenceBackwardMatchesFiniteDifferences) {
+  const auto [window, softcap] = GetParam();
+  const int B = 2, T = 5, Nq = 2, Nkv = 1, D = 3;
+  const double scale = 0.9;
+  const size_t nq = size_t(B) * T * Nq * D, nkv = size_t(B) * T * Nkv * D;
+  auto q = random_vec<double>(nq, 91, -2.0, 2.0), k = random_vec<double>(nkv, 92, -2.0, 2.0);
+  auto v = random_vec<double>(nkv, 93);
+  const auto r = random_vec<double>(nq, 94);
+  const auto mask = test::attention_test_mask(B, T);
+  std::vector<double> out(nq), probs(size_t(B) * Nq * T * T);
+  auto loss = [&] {
+    ref::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D,
+                           scale, window, double(softcap));
+    return test::project(out, r);
+  };
+  loss();
+  std::vector<double> dq(nq), dk(nkv), dv(nkv);
+  ref::attention_backward(dq.data(), dk.data(), dv.data(), r.data(), probs.data(), q.data(), k.data(), v.data(), B, T,
+                          Nq, Nkv, D, scale, double(softcap));
+  EXPECT_LE(max_rel_err(dq, test::numeric_grad(q, loss)), 1e-7);
+  EXPECT_LE(max_rel_err(dk, test::numeric_grad(k, loss)), 1e-7);
+  EXPECT_LE(max_rel_err(dv, test::numeric_grad(v, loss)), 1e-7);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, AttentionWindowCapGrad,
+                         ::testing::Values(WindowCap{2, 0.0f}, WindowCap{0, 0.8f}, WindowCap{3, 1.2f}));
+
+TEST(AttentionKnown, WindowOfOneCopiesOwnValue) {
+  const int B = 1, T = 5, Nq = 2, Nkv = 1, D = 3;
+  const auto q = random_vec(size_t(T) * Nq * D, 95), k = random_vec(size_t(T) * Nkv * D, 96);
+  const auto v = random_vec(size_t(T) * Nkv * D, 97);
+  const std::vector<uint8_t> mask(T, 1);
+  std::vector<float> out(q.size()), probs(size_t(Nq) * T * T);
+  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, 0.5f,
+                         1, 0.0f);
+  for (int i = 0; i < T; ++i)
+    for (int h = 0; h < Nq; ++h)
+      for (int d = 0; d < D; ++d) EXPECT_FLOAT_EQ(out[(i * Nq + h) * D + d], v[i * D + d]);
+}
+
+// Soft-capping bounds every score by the cap: with cap c, scores of +-100 become +-c * tanh(100 / c) ~ +-c, so two keys
+// with raw scores 100 and -100 get probabilities softmax(c, -c).
+TEST(AttentionKnown, SoftcapBoundsScores) {
+  const int B = 1, T = 2, Nq = 1, Nkv = 1, D = 1;
+  const std::vector<float> q = {1.0f, 1.0f}, k = {100.0f, -100.0f}, v = {1.0f, 0.0f};
+  const std::vector<uint8_t> mask(T, 1);
+  std::vector<float> out(2), probs(4);
+  const float c = 2.0f;
+  cpu::attention_forward(out.data(), probs.data(), q.data(), k.data(), v.data(), mask.data(), B, T, Nq, Nkv, D, 1.0f,
+                         0, c);
+  const double sc = c * std::tanh(100.0 / c);
+  EXPECT_NEAR(probs[2], std::exp(sc) / (std::exp(sc) + std::exp(-sc)), 1e-6);  // query 1 over keys 0, 1
+  EXPECT_NEAR(out[1], probs[2], 1e-6);
+}
+
 TEST(AttentionErrors, HeadsNotAMultipleThrow) {
   std::vector<float> buf(64);
   const std::vector<uint8_t> mask(2, 1);
   EXPECT_THROW(cpu::attention_forward(buf.data(), buf.data(), buf.data(), buf.data(), buf.data(), mask.data(), 1, 2, 3,
-                                      2, 2, 1.0f),
+                                      2, 2, 1.0f, 0, 0.0f),
                Error);
 }
 

@@ -78,7 +78,8 @@ TEST_P(GegluByAct, ReferenceBackwardMatchesFiniteDifferences) {
   EXPECT_LE(max_rel_err(du, test::numeric_grad(up, loss)), 1e-7);
 }
 
-INSTANTIATE_TEST_SUITE_P(Acts, GegluByAct, ::testing::Values(Activation::GeluTanh, Activation::GeluExact));
+INSTANTIATE_TEST_SUITE_P(Acts, GegluByAct,
+                         ::testing::Values(Activation::GeluTanh, Activation::GeluExact, Activation::Silu));
 
 TEST(GegluKnown, GeluValues) {
   const std::vector<float> gate = {0.0f, 1.0f, -2.0f, -30.0f, 30.0f};
@@ -96,6 +97,24 @@ TEST(GegluKnown, GeluValues) {
   EXPECT_NEAR(h[2], -0.04550026389635842, 1e-7);
   EXPECT_NEAR(h[3], 0.0f, 1e-7);
   EXPECT_FLOAT_EQ(h[4], 30.0f);
+}
+
+// SiLU x * sigmoid(x): torch.nn.functional.silu values in double.
+TEST(GegluKnown, SiluValues) {
+  const std::vector<float> gate = {0.0f, 1.0f, -2.0f, -30.0f, 30.0f};
+  const std::vector<float> up(gate.size(), 2.0f);
+  std::vector<float> h(gate.size());
+  cpu::geglu_forward(h.data(), gate.data(), up.data(), int64_t(gate.size()), Activation::Silu);
+  EXPECT_EQ(h[0], 0.0f);
+  EXPECT_NEAR(h[1], 2 * 0.7310585786300049, 2e-7);
+  EXPECT_NEAR(h[2], 2 * -0.23840584404423515, 2e-7);
+  EXPECT_NEAR(h[3], 2 * -2.8072868906520526e-12, 1e-9);
+  EXPECT_FLOAT_EQ(h[4], 60.0f);
+  float dg = 0, du = 0;
+  const float x = 0.0f, up1 = 3.0f, dh = 2.0f;
+  cpu::geglu_backward(&dg, &du, &dh, &x, &up1, 1, Activation::Silu);
+  EXPECT_FLOAT_EQ(dg, 3.0f);  // dh * up * silu'(0) = 2 * 3 * 0.5
+  EXPECT_EQ(du, 0.0f);
 }
 
 TEST(GegluKnown, GradientAtZeroIsHalf) {

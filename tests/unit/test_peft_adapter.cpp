@@ -315,8 +315,8 @@ class AdapterFiles : public ::testing::Test {
     for (size_t l = 0; l < a.layers.size(); ++l)
       for (int p = 0; p < kNumProj; ++p)
         if (const auto& m = a.layers[l][static_cast<size_t>(p)]) {
-          out.push_back({LoraAdapter::tensor_key(static_cast<int>(l), static_cast<Proj>(p), 'A'), &m->A});
-          out.push_back({LoraAdapter::tensor_key(static_cast<int>(l), static_cast<Proj>(p), 'B'), &m->B});
+          out.push_back({a.tensor_key(static_cast<int>(l), static_cast<Proj>(p), 'A'), &m->A});
+          out.push_back({a.tensor_key(static_cast<int>(l), static_cast<Proj>(p), 'B'), &m->B});
         }
     return out;
   }
@@ -410,8 +410,8 @@ TEST_F(AdapterFiles, WeightErrors) {
   // A module the config does not target.
   const Tensor k_a({8, 8}), k_b({6, 8});
   std::vector<NamedTensor> extra = tensors;
-  extra.push_back({LoraAdapter::tensor_key(0, Proj::K, 'A'), &k_a});
-  extra.push_back({LoraAdapter::tensor_key(0, Proj::K, 'B'), &k_b});
+  extra.push_back({LoraAdapter{}.tensor_key(0, Proj::K, 'A'), &k_a});
+  extra.push_back({LoraAdapter{}.tensor_key(0, Proj::K, 'B'), &k_b});
   write_safetensors_f32(weights, extra, DType::F32);
   EXPECT_CONTAINS(load_error(model), "is for module model.layers.0.self_attn.k_proj which adapter_config.json's "
                                      "target_modules does not target");

@@ -7,8 +7,7 @@
 namespace tune::test {
 
 inline ModelConfig tiny_model_config() {
-  ModelConfig c;
-  c.model_type = "gemma";
+  ModelConfig c = gemma_spec_defaults();
   c.vocab_size = 16;
   c.hidden_size = 8;
   c.intermediate_size = 12;
@@ -16,6 +15,7 @@ inline ModelConfig tiny_model_config() {
   c.num_heads = 2;
   c.num_kv_heads = 1;
   c.head_dim = 6;
+  finish_gemma_spec(c);
   return c;
 }
 

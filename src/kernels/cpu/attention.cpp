@@ -1,5 +1,6 @@
-// CPU causal + key-padding masked GQA attention: per-(b, head) sgemm for Q.K^T and P.V, masked fp32 SIMD softmax rows
-// threaded with OpenMP (BLAS is only called outside parallel regions; OpenBLAS threads itself).
+// CPU causal + key-padding masked GQA attention with an optional sliding window and score soft-capping: per-(b, head)
+// sgemm for Q.K^T and P.V, masked fp32 SIMD softmax rows threaded with OpenMP (BLAS is only called outside parallel
+// regions; OpenBLAS threads itself).
 #include <cblas.h>
 
 #include <algorithm>
@@ -15,24 +16,33 @@ namespace tune::cpu {
 
 namespace {
 
-// In place over one score row s[T] of query i: softmax over allowed keys (j <= i && key_mask[j]), zeros elsewhere;
-// an all-zero row when no key is allowed.
-void masked_softmax_row(float* s, const uint8_t* key_mask, int i, int T) {
+// First key query i may see: i - window + 1 with a sliding window (window > 0), else 0.
+int first_key(int i, int window) { return window > 0 ? std::max(0, i - window + 1) : 0; }
+
+// In place over one score row s[T] of query i: soft-capping (softcap > 0: s = c * tanh(s / c)), then softmax over the
+// allowed keys (lo <= j <= i && key_mask[j]), zeros elsewhere; an all-zero row when no key is allowed.
+void masked_softmax_row(float* s, const uint8_t* key_mask, int i, int lo, int T, float softcap) {
+  if (softcap > 0.0f) {
+    const float inv = 1.0f / softcap;
+#pragma omp simd
+    for (int j = lo; j <= i; ++j) s[j] = softcap * vec::tanh(s[j] * inv);
+  }
   float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-  for (int j = 0; j <= i; ++j) mx = key_mask[j] && s[j] > mx ? s[j] : mx;
+  for (int j = lo; j <= i; ++j) mx = key_mask[j] && s[j] > mx ? s[j] : mx;
   if (mx == -INFINITY) {
     std::fill_n(s, T, 0.0f);
     return;
   }
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-  for (int j = 0; j <= i; ++j) {
+  for (int j = lo; j <= i; ++j) {
     s[j] = key_mask[j] ? vec::exp(s[j] - mx) : 0.0f;
     sum += s[j];
   }
 #pragma omp simd
-  for (int j = 0; j <= i; ++j) s[j] /= sum;
+  for (int j = lo; j <= i; ++j) s[j] /= sum;
+  std::fill(s, s + lo, 0.0f);
   std::fill(s + i + 1, s + T, 0.0f);
 }
 
@@ -44,7 +54,7 @@ void check_heads(int Nq, int Nkv) {
 }  // namespace
 
 void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v, const uint8_t* mask,
-                       int B, int T, int Nq, int Nkv, int D, float scale) {
+                       int B, int T, int Nq, int Nkv, int D, float scale, int window, float softcap) {
   check_heads(Nq, Nkv);
   if (int64_t(B) * T * Nq == 0) return;
   const int group = Nq / Nkv;
@@ -60,7 +70,7 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
 #pragma omp parallel for
   for (int64_t row = 0; row < int64_t(B) * Nq * T; ++row) {
     const int b = int(row / (int64_t(Nq) * T)), i = int(row % T);
-    masked_softmax_row(probs + row * T, mask + int64_t(b) * T, i, T);
+    masked_softmax_row(probs + row * T, mask + int64_t(b) * T, i, first_key(i, window), T, softcap);
   }
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < Nq; ++h) {
@@ -73,7 +83,7 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
 
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* probs, const float* q,
                         const float* k, const float* v, int B, int T, int Nq, int Nkv, int D, float scale,
-                        std::vector<float>* ds_scratch) {
+                        float softcap, std::vector<float>* ds_scratch) {
   check_heads(Nq, Nkv);
   const int64_t kv_numel = int64_t(B) * T * Nkv * D;
   std::fill_n(dk, kv_numel, 0.0f);
@@ -83,8 +93,9 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   const int ldq = Nq * D, ldk = Nkv * D;
   const int64_t TT = int64_t(T) * T;
   std::vector<float> local;
-  std::vector<float>& ds = ds_scratch ? *ds_scratch : local;  // [T, T] dP, then dS, of one (b, head)
-  ds.resize(size_t(TT));
+  std::vector<float>& ds = ds_scratch ? *ds_scratch : local;  // [T, T] dP, then dS; with softcap also [T, T] scores
+  ds.resize(size_t(softcap > 0.0f ? 2 * TT : TT));
+  float* raw = ds.data() + TT;  // [T, T] scale * Q.K^T of one (b, head), when soft-capped
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < Nq; ++h) {
       const int64_t q_off = int64_t(b) * T * ldq + int64_t(h) * D;
@@ -96,7 +107,11 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
       // dP = dO_h . V_g^T
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, dout + q_off, ldq, v + kv_off, ldk, 0.0f,
                   ds.data(), T);
-      // dS = P * (dP - rowsum(P * dP))
+      // Soft-capped scores c = cap * tanh(raw / cap): recompute raw = scale * Q.K^T for dc/draw = 1 - tanh^2.
+      if (softcap > 0.0f)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, q + q_off, ldq, k + kv_off, ldk, 0.0f, raw,
+                    T);
+      // dS = P * (dP - rowsum(P * dP)), times (1 - tanh^2) when soft-capped
 #pragma omp parallel for
       for (int i = 0; i < T; ++i) {
         const float* pr = p + int64_t(i) * T;    // [T]
@@ -106,6 +121,15 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
         for (int j = 0; j < T; ++j) dot += pr[j] * dr[j];
 #pragma omp simd
         for (int j = 0; j < T; ++j) dr[j] = pr[j] * (dr[j] - dot);
+        if (softcap > 0.0f) {
+          const float* rr = raw + int64_t(i) * T;  // [T]
+          const float inv = 1.0f / softcap;
+#pragma omp simd
+          for (int j = 0; j < T; ++j) {
+            const float t = vec::tanh(rr[j] * inv);
+            dr[j] *= 1.0f - t * t;
+          }
+        }
       }
       // dQ_h = scale * dS . K_g ; dK_g += scale * dS^T . Q_h
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, scale, ds.data(), T, k + kv_off, ldk, 0.0f,

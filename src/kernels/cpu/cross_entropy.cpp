@@ -1,6 +1,7 @@
-// CPU tied LM head + causal-LM cross-entropy, chunked over the positions that have a target so that the [N, V]
-// logits never exist at once: per chunk, gather h rows, logits via sgemm, row-wise log-sum-exp (SIMD exp, double sums),
-// dlogits = grad_scale * (softmax - onehot) in place, dh rows += dlogits . E via sgemm.
+// CPU LM head + causal-LM cross-entropy, chunked over the positions that have a target so that the [N, V] logits
+// never exist at once: per chunk, gather h rows, logits via sgemm, optional soft-capping c = cap * tanh(l / cap),
+// row-wise log-sum-exp (SIMD exp, double sums), dlogits = grad_scale * (softmax - onehot) (times 1 - tanh^2 when
+// capped) in place, dh rows += dlogits . E via sgemm.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -40,12 +41,45 @@ double row_loss(float* l, int V, int32_t y, float grad_scale, bool want_grad) {
   return std::log(sum) - target_shifted;
 }
 
+// The same with soft-capped logits c = cap * tanh(l / cap). l is overwritten with t = tanh(l / cap) first, so that the
+// gradient's factor dc/dl = 1 - t^2 is at hand; the exponentials are computed twice instead of kept.
+double row_loss_capped(float* l, int V, int32_t y, float grad_scale, bool want_grad, float cap) {
+  const float inv = 1.0f / cap;
+  float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+  for (int v = 0; v < V; ++v) {
+    l[v] = vec::tanh(l[v] * inv);
+    const float c = cap * l[v];
+    mx = c > mx ? c : mx;
+  }
+  const double target_shifted = double(cap * l[y] - mx);
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int v = 0; v < V; ++v) sum += vec::exp(cap * l[v] - mx);
+  if (want_grad) {
+    const float scale = float(double(grad_scale) / sum);
+    const float t_y = l[y];
+#pragma omp simd
+    for (int v = 0; v < V; ++v) l[v] = vec::exp(cap * l[v] - mx) * scale * (1.0f - l[v] * l[v]);
+    l[y] -= grad_scale * (1.0f - t_y * t_y);
+  }
+  return std::log(sum) - target_shifted;
+}
+
 }  // namespace
 
 double lm_head_cross_entropy(float* dh, float* logits, const float* h, const float* E, const int32_t* labels, int B,
-                             int T, int H, int V, float grad_scale, int64_t* n_valid, LmHeadScratch* scratch) {
+                             int T, int H, int V, float grad_scale, float softcap, int64_t* n_valid,
+                             LmHeadScratch* scratch) {
   const int64_t N = int64_t(B) * T;
-  if (logits) linear_forward(logits, h, E, int(N), H, V, 1.0f, false);
+  if (logits) {
+    linear_forward(logits, h, E, int(N), H, V, 1.0f, false);
+    if (softcap > 0.0f) {
+      const float inv = 1.0f / softcap;
+#pragma omp parallel for simd schedule(static)
+      for (int64_t e = 0; e < N * V; ++e) logits[e] = softcap * vec::tanh(logits[e] * inv);
+    }
+  }
   LmHeadScratch local;
   LmHeadScratch& s = scratch ? *scratch : local;
 
@@ -78,7 +112,10 @@ double lm_head_cross_entropy(float* dh, float* logits, const float* h, const flo
     linear_forward(lc, hc, E, m, H, V, 1.0f, false);
 #pragma omp parallel for
     for (int r = 0; r < m; ++r)
-      s.losses[c0 + r] = row_loss(lc + int64_t(r) * V, V, s.targets[c0 + r], grad_scale, dh != nullptr);
+      s.losses[c0 + r] = softcap > 0.0f ? row_loss_capped(lc + int64_t(r) * V, V, s.targets[c0 + r], grad_scale,
+                                                          dh != nullptr, softcap)
+                                        : row_loss(lc + int64_t(r) * V, V, s.targets[c0 + r], grad_scale,
+                                                   dh != nullptr);
     if (!dh) continue;
     linear_backward_input(dhc, lc, E, m, H, V, 1.0f, false);
 #pragma omp parallel for

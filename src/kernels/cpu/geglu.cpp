@@ -1,5 +1,5 @@
-// CPU GeGLU h = gelu(gate) * up (tanh-approximate or exact-erf GELU) and its analytic backward, elementwise in fp32,
-// vectorized through the SIMD tanh/erf/exp of vec_math.h (same formulas as the scalar reference).
+// CPU gated MLP activation h = act(gate) * up (tanh-approximate or exact-erf GELU, or SiLU) and its analytic backward,
+// elementwise in fp32, vectorized through the SIMD tanh/erf/exp of vec_math.h (same formulas as the scalar reference).
 #include <cstdint>
 
 #include "kernels/cpu/ops.h"
@@ -34,10 +34,16 @@ constexpr float kInvSqrt2Pi = 0.3989422804014327f;
   return 0.5f * (1.0f + erf) + x * vec::exp(-0.5f * x * x) * kInvSqrt2Pi;
 }
 
+// sigmoid(x) = 1 / (1 + e^-x); silu(x) = x * sigmoid(x)
+[[gnu::always_inline]] inline float sigmoid(float x) { return 1.0f / (1.0f + vec::exp(-x)); }
+
 }  // namespace
 
 void geglu_forward(float* h, const float* gate, const float* up, int64_t n, Activation act) {
-  if (act == Activation::GeluTanh) {
+  if (act == Activation::Silu) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t e = 0; e < n; ++e) h[e] = gate[e] * sigmoid(gate[e]) * up[e];
+  } else if (act == Activation::GeluTanh) {
 #pragma omp parallel for simd schedule(static)
     for (int64_t e = 0; e < n; ++e) h[e] = gelu_tanh(gate[e], gelu_tanh_t(gate[e])) * up[e];
   } else {
@@ -48,7 +54,14 @@ void geglu_forward(float* h, const float* gate, const float* up, int64_t n, Acti
 
 void geglu_backward(float* dgate, float* dup, const float* dh, const float* gate, const float* up, int64_t n,
                     Activation act) {
-  if (act == Activation::GeluTanh) {
+  if (act == Activation::Silu) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t e = 0; e < n; ++e) {
+      const float x = gate[e], s = sigmoid(x);
+      dgate[e] = dh[e] * up[e] * (s * (1.0f + x * (1.0f - s)));
+      dup[e] = dh[e] * x * s;
+    }
+  } else if (act == Activation::GeluTanh) {
 #pragma omp parallel for simd schedule(static)
     for (int64_t e = 0; e < n; ++e) {
       const float x = gate[e], t = gelu_tanh_t(x);

@@ -1,6 +1,6 @@
-// CPU Gemma RMSNorm forward/backward, one row per OpenMP iteration.
+// CPU RMSNorm forward/backward (scale w_offset + w: 1 + w for Gemma, w for Llama), one row per OpenMP iteration.
 // The sum of squares is accumulated in double (close to torch's pairwise fp32 sum), then rstd is formed in fp32;
-// y = (x * rstd) * (1 + w) in fp32, the multiply order of HF >= 4.39 with fp32 weights.
+// y = (x * rstd) * (w_offset + w) in fp32, the multiply order of HF >= 4.39 with fp32 weights.
 #include <cmath>
 #include <cstdint>
 
@@ -8,7 +8,7 @@
 
 namespace tune::cpu {
 
-void rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int N, int C, float eps) {
+void rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int N, int C, float eps, float w_offset) {
 #pragma omp parallel for
   for (int n = 0; n < N; ++n) {
     const float* xr = x + int64_t(n) * C;  // [C]
@@ -19,11 +19,12 @@ void rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int 
     const float r = 1.0f / std::sqrt(float(ss / C) + eps);
     rstd[n] = r;
 #pragma omp simd
-    for (int c = 0; c < C; ++c) yr[c] = xr[c] * r * (1.0f + w[c]);
+    for (int c = 0; c < C; ++c) yr[c] = xr[c] * r * (w_offset + w[c]);
   }
 }
 
-void rmsnorm_backward(float* dx, const float* dy, const float* x, const float* w, const float* rstd, int N, int C) {
+void rmsnorm_backward(float* dx, const float* dy, const float* x, const float* w, const float* rstd, int N, int C,
+                      float w_offset) {
 #pragma omp parallel for
   for (int n = 0; n < N; ++n) {
     const float* xr = x + int64_t(n) * C;    // [C]
@@ -32,10 +33,10 @@ void rmsnorm_backward(float* dx, const float* dy, const float* x, const float* w
     const float r = rstd[n];
     double dot = 0.0;
 #pragma omp simd reduction(+ : dot)
-    for (int c = 0; c < C; ++c) dot += double(dyr[c]) * double(1.0f + w[c]) * double(xr[c]);
+    for (int c = 0; c < C; ++c) dot += double(dyr[c]) * double(w_offset + w[c]) * double(xr[c]);
     const float coef = float(dot * double(r) * double(r) * double(r) / C);
 #pragma omp simd
-    for (int c = 0; c < C; ++c) dxr[c] += r * (1.0f + w[c]) * dyr[c] - xr[c] * coef;
+    for (int c = 0; c < C; ++c) dxr[c] += r * (w_offset + w[c]) * dyr[c] - xr[c] * coef;
   }
 }
 

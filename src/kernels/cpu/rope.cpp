@@ -1,21 +1,49 @@
-// CPU RoPE (HF rotate_half convention: dim i pairs with i + D/2): fp32 tables as HF builds them, in-place rotation.
+// CPU RoPE (HF rotate_half convention: dim i pairs with i + D/2): inverse frequencies (default, linear, llama3) and
+// fp32 tables as HF builds them, in-place rotation.
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "core/error.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune::cpu {
 
-void rope_tables(float* cos_t, float* sin_t, int T, int D, double theta) {
+void rope_inv_freq(float* inv_freq, int D, const RopeSpec& rope) {
   TUNE_CHECK(D > 0 && D % 2 == 0, "rope: head_dim ", D, " must be positive and even; check head_dim in config.json");
   const int half = D / 2;
+  // HF default: inv_freq = 1.0 / (base ** (arange(0, D, 2).float() / D)), fp32.
+  for (int i = 0; i < half; ++i) inv_freq[i] = 1.0f / std::pow(float(rope.theta), float(2 * i) / float(D));
+  const float factor = float(rope.factor);
+  if (rope.scaling == RopeScaling::Linear) {
+    for (int i = 0; i < half; ++i) inv_freq[i] /= factor;
+  } else if (rope.scaling == RopeScaling::Llama3) {
+    // HF _compute_llama3_parameters, fp32 tensors with python scalars, in its operation order.
+    const float old_len = float(rope.original_max_position), lo = float(rope.low_freq_factor);
+    const float hi = float(rope.high_freq_factor);
+    const float low_freq_wavelen = float(double(rope.original_max_position) / rope.low_freq_factor);
+    const float high_freq_wavelen = float(double(rope.original_max_position) / rope.high_freq_factor);
+    for (int i = 0; i < half; ++i) {
+      const float f = inv_freq[i];
+      const float wavelen = float(2.0 * M_PI) / f;
+      const float scaled = wavelen > low_freq_wavelen ? f / factor : f;
+      const float smooth = (old_len / wavelen - lo) / (hi - lo);
+      const float smoothed = (1.0f - smooth) * scaled / factor + smooth * scaled;
+      const bool medium = !(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen);
+      inv_freq[i] = medium ? smoothed : scaled;
+    }
+  }
+}
+
+void rope_tables(float* cos_t, float* sin_t, int T, int D, const RopeSpec& rope) {
+  const int half = D / 2;
+  std::vector<float> inv_freq(static_cast<size_t>(std::max(half, 0)));  // [D/2]
+  rope_inv_freq(inv_freq.data(), D, rope);
 #pragma omp parallel for
   for (int p = 0; p < T; ++p)
     for (int i = 0; i < half; ++i) {
-      // HF: inv_freq = 1.0 / (base ** (arange(0, D, 2).float() / D)) and angle = pos.float() * inv_freq, all fp32.
-      const float inv_freq = 1.0f / std::pow(float(theta), float(2 * i) / float(D));
-      const float angle = float(p) * inv_freq;
+      const float angle = float(p) * inv_freq[i];  // HF: pos.float() * inv_freq in fp32
       cos_t[int64_t(p) * half + i] = std::cos(angle);
       sin_t[int64_t(p) * half + i] = std::sin(angle);
     }

@@ -1,4 +1,5 @@
 // GeGLU h = gelu(gate) * up and its backward, tanh or erf GELU, fp32 math.
+#include "core/error.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/device_math.cuh"
 #include "kernels/cuda/ops.h"
@@ -49,6 +50,7 @@ unsigned grid_for(int64_t n) { return static_cast<unsigned>(n < 256 * 65535 ? (n
 }  // namespace
 
 void geglu_forward(void* h, const void* gate, const void* up, int64_t n, Activation act, DType t, cudaStream_t stream) {
+  TUNE_CHECK(act != Activation::Silu, "cuda geglu_forward: SiLU is not in the CUDA op set yet");
   if (n == 0) return;
   dispatch_storage(t, "geglu_forward", [&](auto tag) {
     using T = decltype(tag);
@@ -65,6 +67,7 @@ void geglu_forward(void* h, const void* gate, const void* up, int64_t n, Activat
 
 void geglu_backward(void* dgate, void* dup, const void* dh, const void* gate, const void* up, int64_t n, Activation act,
                     DType t, cudaStream_t stream) {
+  TUNE_CHECK(act != Activation::Silu, "cuda geglu_backward: SiLU is not in the CUDA op set yet");
   if (n == 0) return;
   dispatch_storage(t, "geglu_backward", [&](auto tag) {
     using T = decltype(tag);

@@ -1,4 +1,4 @@
-// Scalar reference for the tied LM head + causal-LM cross-entropy over full logits, the oracle for
+// Scalar reference for the LM head + causal-LM cross-entropy over full (optionally soft-capped) logits, the oracle for
 // cpu/cross_entropy.cpp.
 #pragma once
 #include <algorithm>
@@ -11,20 +11,21 @@
 
 namespace tune::ref {
 
-// h[B,T,H], E[V,H]. Target of position t is labels[b, t+1]; -100 is ignored; the last position has no target.
-// Returns the summed loss -log softmax(h.E^T)[target] over valid targets and writes their count to *n_valid.
-// dh[B,T,H] += grad_scale * d(sum)/dh when dh != nullptr; logits[B,T,V] = h.E^T when logits != nullptr.
+// h[B,T,H], E[V,H]. Logits l = h.E^T, or c = softcap * tanh(l / softcap) when softcap > 0. Target of position t is
+// labels[b, t+1]; -100 is ignored; the last position has no target. Returns the summed loss -log softmax(c)[target]
+// over valid targets and writes their count to *n_valid. dh[B,T,H] += grad_scale * d(sum)/dh when dh != nullptr
+// (dc/dl = 1 - tanh^2); logits[B,T,V] = c when logits != nullptr.
 template <class T>
 double lm_head_cross_entropy(std::type_identity_t<T>* dh, std::type_identity_t<T>* logits, const T* h, const T* E,
                              const int32_t* labels, int B, int Tn, int H, int V, std::type_identity_t<T> grad_scale,
-                             int64_t* n_valid) {
+                             int64_t* n_valid, std::type_identity_t<T> softcap = 0) {
   const int64_t N = int64_t(B) * Tn;
   std::vector<T> full(N * V);  // [B*T, V]
   for (int64_t n = 0; n < N; ++n)
     for (int v = 0; v < V; ++v) {
       T acc = 0;
       for (int c = 0; c < H; ++c) acc += h[n * H + c] * E[int64_t(v) * H + c];
-      full[n * V + v] = acc;
+      full[n * V + v] = softcap > T(0) ? softcap * std::tanh(acc / softcap) : acc;
     }
   if (logits)
     for (int64_t e = 0; e < N * V; ++e) logits[e] = full[e];
@@ -47,7 +48,8 @@ double lm_head_cross_entropy(std::type_identity_t<T>* dh, std::type_identity_t<T
       if (!dh) continue;
       T* dhr = dh + (int64_t(b) * Tn + t) * H;
       for (int v = 0; v < V; ++v) {
-        const T dl = grad_scale * (std::exp(l[v] - lse) - (v == y ? T(1) : T(0)));
+        T dl = grad_scale * (std::exp(l[v] - lse) - (v == y ? T(1) : T(0)));
+        if (softcap > T(0)) dl *= T(1) - (l[v] / softcap) * (l[v] / softcap);
         for (int c = 0; c < H; ++c) dhr[c] += dl * E[int64_t(v) * H + c];
       }
     }

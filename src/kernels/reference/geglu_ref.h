@@ -1,4 +1,5 @@
-// Scalar reference for GeGLU h = gelu(gate) * up (tanh or exact GELU) and its analytic backward.
+// Scalar reference for the gated MLP activation h = act(gate) * up (GELU tanh / exact: GeGLU; SiLU: SwiGLU) and its
+// analytic backward.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -7,9 +8,10 @@
 
 namespace tune::ref {
 
-// GELU tanh: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))); exact: 0.5x(1 + erf(x/sqrt(2))).
+// GELU tanh: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))); exact: 0.5x(1 + erf(x/sqrt(2))); SiLU: x / (1 + e^-x).
 template <class T>
 T gelu(T x, Activation act) {
+  if (act == Activation::Silu) return x / (T(1) + std::exp(-x));
   if (act == Activation::GeluTanh) {
     const T k = T(0.7978845608028654);  // sqrt(2/pi)
     return T(0.5) * x * (T(1) + std::tanh(k * (x + T(0.044715) * x * x * x)));
@@ -20,6 +22,10 @@ T gelu(T x, Activation act) {
 // d gelu / dx, analytic.
 template <class T>
 T gelu_grad(T x, Activation act) {
+  if (act == Activation::Silu) {
+    const T s = T(1) / (T(1) + std::exp(-x));
+    return s * (T(1) + x * (T(1) - s));
+  }
   if (act == Activation::GeluTanh) {
     const T k = T(0.7978845608028654);
     const T t = std::tanh(k * (x + T(0.044715) * x * x * x));

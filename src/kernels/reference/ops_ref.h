@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernels/reference/attention_ref.h"
+#include "kernels/reference/bias_ref.h"
 #include "kernels/reference/cross_entropy_ref.h"
 #include "kernels/reference/dropout_ref.h"
 #include "kernels/reference/embedding_ref.h"

@@ -3,7 +3,32 @@
 #include <cmath>
 #include <cstdint>
 
+#include "model/spec.h"
+
 namespace tune::ref {
+
+// inv_freq[D/2] for a RoPE spec, in double, straight from HF's formulas: default 1 / theta^(2i/D); linear / factor;
+// llama3: wavelength w = 2 pi / f; w > L/low: f / factor; w < L/high: f; else (1 - s) f / factor + s f with
+// s = (L / w - low) / (high - low) (L = original_max_position_embeddings).
+inline void rope_inv_freq(double* inv_freq, int D, const RopeSpec& rope) {
+  const double L = rope.original_max_position, lo = rope.low_freq_factor, hi = rope.high_freq_factor;
+  for (int i = 0; i < D / 2; ++i) {
+    const double f = 1.0 / std::pow(rope.theta, double(2 * i) / double(D));
+    double out = f;
+    if (rope.scaling == RopeScaling::Linear) {
+      out = f / rope.factor;
+    } else if (rope.scaling == RopeScaling::Llama3) {
+      const double w = 2.0 * M_PI / f;
+      if (w > L / lo) {
+        out = f / rope.factor;
+      } else if (w >= L / hi) {
+        const double s = (L / w - lo) / (hi - lo);
+        out = (1.0 - s) * f / rope.factor + s * f;
+      }
+    }
+    inv_freq[i] = out;
+  }
+}
 
 // cos/sin tables [T, D/2]: inv_freq[i] = 1 / theta^(2i/D) and angle = p * inv_freq[i], all in T (HF recipe in fp32).
 template <class T>
