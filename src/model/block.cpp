@@ -2,7 +2,6 @@
 #include "model/block.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "kernels/cpu/ops.h"
 

@@ -58,7 +58,6 @@ class RopeTables {
   void build(const ModelSpec& s, int T);
   const float* cos(int layer, int pos = 0) const { return cos_[index_[layer]].data() + int64_t(pos) * half_; }
   const float* sin(int layer, int pos = 0) const { return sin_[index_[layer]].data() + int64_t(pos) * half_; }
-  int positions() const { return T_; }
 
  private:
   int T_ = 0, half_ = 0;

@@ -81,11 +81,6 @@ struct ModelSpec {
   // The spec of layer l; an error when the per-layer list does not cover num_layers (a hand-built spec that skipped
   // finish_gemma_spec).
   const LayerSpec& layer(int l) const;
-  bool any_layer(bool LayerSpec::*flag) const {
-    for (const LayerSpec& l : layers)
-      if (l.*flag) return true;
-    return false;
-  }
 };
 
 // A spec of Gemma-1 shape with every layer global and default RoPE: what synthetic models (tune new-model, tests,
