@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/wait_policy.h"
 #include "core/error.h"
 
 namespace {
@@ -72,6 +73,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tune::cli::use_passive_wait_policy(argv);
   try {
     return run(argc, argv);
   } catch (const tune::cli::UsageError& e) {

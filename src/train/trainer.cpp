@@ -1,3 +1,4 @@
+#include "core/threads.h"
 #include "train/trainer.h"
 
 #include <omp.h>
@@ -314,7 +315,7 @@ void run_workflow(const Plan& plan) {
   TUNE_CHECK(plan.device != "cuda", "device: cuda was requested but this build of tune.cpp has no CUDA backend; "
                                     "use device: cpu (or auto)");
   TUNE_CHECK(!plan.output_dir.empty(), "output_dir is not set; set it to the folder for results");
-  if (plan.threads > 0) omp_set_num_threads(plan.threads);
+  apply_threads(plan.threads);
   if (plan.fp16 || plan.bf16)
     std::fprintf(stderr, "note: %s applies to CUDA; the CPU backend computes in fp32\n", plan.fp16 ? "fp16" : "bf16");
   const std::optional<fs::path> resume = resolve_resume(plan);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -57,7 +58,7 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
       float* s = probs + (int64_t(b) * Nq + h) * TT;                        // [T, T]
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, qh, ldq, kg, ldk, 0.0f, s, T);
     }
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(B) * Nq * TT))
   for (int64_t row = 0; row < int64_t(B) * Nq * T; ++row) {
     const int b = int(row / (int64_t(Nq) * T)), i = int(row % T);
     masked_softmax_row(probs + row * T, mask + int64_t(b) * T, i, T);
@@ -97,7 +98,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, dout + q_off, ldq, v + kv_off, ldk, 0.0f,
                   ds.data(), T);
       // dS = P * (dP - rowsum(P * dP))
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(TT))
       for (int i = 0; i < T; ++i) {
         const float* pr = p + int64_t(i) * T;    // [T]
         float* dr = ds.data() + int64_t(i) * T;  // [T]

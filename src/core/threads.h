@@ -1,0 +1,34 @@
+// The CPU thread policy: how many threads one OpenMP team (shared by OpenBLAS's OpenMP build) gets, and which loops
+// are worth a parallel region at all.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace tune {
+
+// Cores this process may run on: its sched_getaffinity set, capped by the cgroup v2 CPU quota (cpu.max of its cgroup
+// and every ancestor, rounded up) when there is one. At least 1.
+int available_cores();
+
+// The whole cores a cgroup v2 cpu.max file allows ("max 100000" -> none; "150000 100000" -> 2), or nullopt for no
+// quota or a text that is not a cpu.max line.
+std::optional<int> cpu_max_cores(std::string_view cpu_max);
+
+// The team size for the plan's `threads`: 0 means every available core (or OMP_NUM_THREADS when that is set and
+// smaller); a request above available_cores() is capped there, because threads beyond the cores only wait on
+// each other at every barrier.
+int team_size(int requested);
+
+// Sets the calling thread's OpenMP team size and OpenBLAS's thread count to team_size(requested) and returns it.
+// OpenMP keeps the count per thread: a thread that runs model code (the serve worker) calls this itself.
+int apply_threads(int requested);
+
+// Work (multiply-adds or elementwise operations) a loop needs before a parallel region pays off: waking the team and
+// the join cost tens of microseconds, several times that when another process holds the cores. Below it, loops run
+// on the calling thread (`#pragma omp parallel for if (tune::parallel_worth(work))`); thread count never changes a
+// result, so the cut changes only speed.
+constexpr int64_t kMinParallelWork = int64_t(1) << 18;
+constexpr bool parallel_worth(int64_t work) { return work >= kMinParallelWork; }
+
+}  // namespace tune
