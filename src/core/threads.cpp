@@ -1,6 +1,5 @@
 #include "core/threads.h"
 
-#include <cblas.h>
 #include <omp.h>
 #include <sched.h>
 
@@ -95,7 +94,6 @@ int team_size(int requested) {
 int apply_threads(int requested) {
   const int n = team_size(requested);
   omp_set_num_threads(n);
-  openblas_set_num_threads(n);  // OpenBLAS keeps its own count and stays at 1 once it has seen 1
   return n;
 }
 

@@ -20,15 +20,17 @@ std::optional<int> cpu_max_cores(std::string_view cpu_max);
 // each other at every barrier.
 int team_size(int requested);
 
-// Sets the calling thread's OpenMP team size and OpenBLAS's thread count to team_size(requested) and returns it.
-// OpenMP keeps the count per thread: a thread that runs model code (the serve worker) calls this itself.
+// Sets the calling thread's OpenMP team size to team_size(requested) and returns it (OpenBLAS's OpenMP build shares
+// the team; kernels/cpu/gemm decides how much of it a product uses). OpenMP keeps the count per thread: a thread
+// that runs model code (the serve worker) calls this itself.
 int apply_threads(int requested);
 
-// Work (multiply-adds or elementwise operations) a loop needs before a parallel region pays off: waking the team and
-// the join cost tens of microseconds, several times that when another process holds the cores. Below it, loops run
-// on the calling thread (`#pragma omp parallel for if (tune::parallel_worth(work))`); thread count never changes a
-// result, so the cut changes only speed.
-constexpr int64_t kMinParallelWork = int64_t(1) << 18;
+// Work a loop needs before a parallel region pays off: waking the team and joining it cost 10-25 microseconds on
+// an idle machine and a scheduler time slice when a thread has lost its core to another process. Below it a loop
+// runs on the calling thread (`#pragma omp parallel for if (tune::parallel_worth(work))`). Thread count never
+// changes a result, so these cuts change only speed.
+constexpr int64_t kMinParallelWork = int64_t(1) << 18;  // elementwise or row operations (~50-200 us serial)
+constexpr int64_t kMinParallelMacs = int64_t(1) << 21;  // SGEMM multiply-adds per block (~40-80 us serial)
 constexpr bool parallel_worth(int64_t work) { return work >= kMinParallelWork; }
 
 }  // namespace tune
