@@ -4,12 +4,12 @@
 # 1, 2 and the default; appends one JSON line per run (machine, load average at start, wall seconds, exact command,
 # git rev of the binary) to bench/results/cpu_load.jsonl. Six runs, each capped at LIMIT seconds: under 8 minutes.
 # usage: bench/run_load_bench.sh [MAX_STEPS]      (default 40; TUNE_BUILD_DIR picks the build, default build/;
-#                                                  TUNE_LOAD_LIMIT the per-run cap in seconds, default 75)
+#                                                  TUNE_LOAD_LIMIT the per-run cap in seconds, default 70)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps="${1:-40}"
 build="${TUNE_BUILD_DIR:-build}"
-limit="${TUNE_LOAD_LIMIT:-75}"
+limit="${TUNE_LOAD_LIMIT:-70}"
 out=bench/results/cpu_load.jsonl
 
 if ! command -v stress-ng >/dev/null; then  # the load generator: a Debian package only this benchmark needs
