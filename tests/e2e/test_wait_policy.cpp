@@ -9,7 +9,7 @@
 
 #include "e2e/e2e_support.h"
 
-namespace tune {
+namespace tune::e2e {
 namespace {
 
 // Sets environment variables for one test (spawned tune processes inherit them) and restores them.
@@ -53,4 +53,4 @@ TEST_F(WaitPolicyEnv, ArgumentsAndExitStatusSurviveTheReExec) {
 }
 
 }  // namespace
-}  // namespace tune
+}  // namespace tune::e2e
