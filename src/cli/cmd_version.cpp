@@ -13,7 +13,8 @@ namespace {
 int run_version(const ParsedArgs&) {
   const char* wait = std::getenv("OMP_WAIT_POLICY");
   std::printf("tune.cpp %s (git %s)\nbackends: cpu (fp32, OpenBLAS GEMM, %d OpenMP threads of %d available cores, "
-              "OMP_WAIT_POLICY %s)\n", TUNE_VERSION, TUNE_GIT_REV, team_size(0), available_cores(), wait ? wait : "unset");
+              "OMP_WAIT_POLICY %s)\n",
+              TUNE_VERSION, TUNE_GIT_REV, team_size(0), available_cores(), wait ? wait : "unset");
   return 0;
 }
 

@@ -29,8 +29,8 @@ ModelConfig threaded_config() {
 }
 
 struct Result {
-  std::vector<float> logits;        // [B, T, V]
-  double loss = 0.0;
+  std::vector<float> logits;              // [B, T, V]
+  double loss = 0.0;                      // summed cross-entropy
   std::vector<std::vector<float>> grads;  // every LoRA dA, dB
 };
 
@@ -88,7 +88,8 @@ TEST(ModelThreads, ForwardAndBackwardAreBitIdenticalForAnyThreadCount) {
     const Result r = forward_backward(cfg, w, threads);
     EXPECT_EQ(r.logits, one.logits) << threads << " threads";
     EXPECT_EQ(r.loss, one.loss) << threads << " threads";
-    for (size_t i = 0; i < one.grads.size(); ++i) EXPECT_EQ(r.grads[i], one.grads[i]) << threads << " threads, grad " << i;
+    for (size_t i = 0; i < one.grads.size(); ++i)
+      EXPECT_EQ(r.grads[i], one.grads[i]) << threads << " threads, grad " << i;
   }
 }
 

@@ -90,7 +90,8 @@ void sgemv(int M, int N, float alpha, const float* A, int lda, const float* x, f
   for (int p = 0; p < parts; ++p) {
     int b = 0, e = 0;
     block_range(M, parts, p, &b, &e);
-    if (b < e) cblas_sgemv(CblasRowMajor, CblasNoTrans, e - b, N, alpha, A + int64_t(b) * lda, lda, x, 1, beta, y + b, 1);
+    if (b < e)
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, e - b, N, alpha, A + int64_t(b) * lda, lda, x, 1, beta, y + b, 1);
   }
 }
 
