@@ -212,8 +212,8 @@ TEST_F(Score, BadJsonArrayNamesFileAndElementAndLeavesNoOutput) {
   write_text(folder / "in.json", "[{\"prompt\": \"q\", \"response\": \"a\"}, {\"prompt\": \"q\"}]");
   const TuneRun k = score(folder / "in.json", folder / "out.jsonl", {"--skip-bad"});
   ASSERT_EQ(k.exit_code, 0) << tail(k.output);
-  EXPECT_NE(k.output.find("in.json element 2: no answer to score; element skipped (--skip-bad)"), std::string::npos)
-      << k.output;
+  EXPECT_NE(k.output.find("in.json element 2: no answer to score"), std::string::npos) << k.output;
+  EXPECT_NE(k.output.find("; element skipped (--skip-bad)"), std::string::npos) << k.output;
   EXPECT_EQ(read_lines(folder / "out.jsonl").size(), 1u);
 }
 
