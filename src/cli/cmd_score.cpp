@@ -200,8 +200,8 @@ const CommandSpec& score_command() {
       "Each output line is the input object with \"score\" added, or \"chosen_score\" and \"rejected_score\" for a\n"
       "pair. --out is written under a temp name and renamed when all lines are done: a failed run leaves no --out,\n"
       "nor does one stopped by SIGINT/SIGTERM (it stops at the next line with an error and removes the temp file).\n"
-      "A bad line stops the run with an error naming FILE:LINE (FILE element K in an array), unless --skip-bad (then it is reported on stderr and\n"
-      "left out of --out). Progress (lines, lines/s) goes to stderr.",
+      "A bad line stops the run with an error naming FILE:LINE (FILE element K in an array), unless --skip-bad\n"
+      "(then it is reported on stderr and left out of --out). Progress (lines, lines/s) goes to stderr.",
       {{"in", "FILE", "JSON Lines (or a JSON array) to score", ""},
        {"out", "FILE", "where to write the scored JSON Lines", ""},
        {"batch-size", "N", "input lines per forward pass (default: per_device_eval_batch_size)", ""},

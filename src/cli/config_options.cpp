@@ -1,3 +1,4 @@
+// `--key value` config options -> key=value overrides, keeping the command's own options in place.
 #include "cli/config_options.h"
 
 #include <algorithm>
@@ -17,7 +18,8 @@ KeyKind config_key_kind(const std::string& key) {
     if (k.name == key) return k.is_bool ? KeyKind::Bool : KeyKind::Value;
   for (const auto& a : plan_key_aliases())
     if (a.old_name == key) return config_key_kind(a.name);
-  if (const UnsupportedLfKey* lf = find_unsupported_lf_key(key)) return is_bool_lf_key(*lf) ? KeyKind::Bool : KeyKind::Value;
+  if (const UnsupportedLfKey* lf = find_unsupported_lf_key(key))
+    return is_bool_lf_key(*lf) ? KeyKind::Bool : KeyKind::Value;
   return KeyKind::None;
 }
 
@@ -77,7 +79,8 @@ std::vector<std::string> config_options_to_overrides(const CommandSpec& spec, co
     KeyKind kind = config_key_kind(key);
     std::string value;
     if (kind == KeyKind::None && key.rfind("no_", 0) == 0 && config_key_kind(key.substr(3)) == KeyKind::Bool) {
-      if (eq != std::string::npos) throw UsageError("option --" + name + " takes no value; it sets " + key.substr(3) + " to false");
+      if (eq != std::string::npos)
+        throw UsageError("option --" + name + " takes no value; it sets " + key.substr(3) + " to false");
       positional.push_back({key.substr(3) + "=false", true});
       continue;
     }

@@ -53,7 +53,6 @@ std::vector<UnsupportedLfKey> make_keys() {
       {"use_unsloth_gc", no, "uses Unsloth's gradient checkpointing"},
       // dataset (LF DataArguments, seed-era names included)
       {"buffer_size", {"16384"}, "sizes the shuffle buffer of streamed datasets"},
-      {"eval_dataset", none, "evaluates on separate datasets (tune.cpp evaluates on the val_size split)"},
       {"eval_num_beams", none, "runs beam search in evaluation"},
       {"eval_on_each_dataset", no, "evaluates each dataset separately"},
       {"ignore_pad_token_for_loss", {"true"}, "keeps pad tokens out of the loss (tune.cpp always does)"},

@@ -16,11 +16,13 @@ namespace tune {
 
 namespace {
 
-// The closest key within a third of the word's length (at least 2 edits), or "".
+// The closest key (tune.cpp's, or an LF key it names as unsupported) within a third of the word's length (at least
+// 2 edits), or "".
 std::string nearest_key(const std::string& word) {
   std::vector<std::string> names;
   for (const auto& k : plan_keys()) names.push_back(k.name);
   for (const auto& a : plan_key_aliases()) names.push_back(a.old_name);
+  for (const auto& k : unsupported_lf_keys()) names.push_back(k.name);
   return nearest_name(word, names);
 }
 
@@ -33,9 +35,8 @@ const KeyDef* find_key(const ConfigValue& v, std::vector<std::string>& warnings)
   for (const auto& k : plan_keys())
     if (k.name == name) return &k;
   if (const UnsupportedLfKey* lf = find_unsupported_lf_key(v.key)) {
-    const std::string what =
-        cat("`", v.key, "` is a LLaMA-Factory key that tune.cpp does not support yet (in LLaMA-Factory it ", lf->feature,
-            ")");
+    const std::string what = cat("`", v.key, "` is a LLaMA-Factory key that tune.cpp does not support yet (in ",
+                                 "LLaMA-Factory it ", lf->feature, ")");
     TUNE_CHECK(leaves_feature_off(*lf, v), v.source, ": ", what, "; got '", v.text(), "'", v.where,
                "; remove the key to train without it");
     warnings.push_back(cat(v.source, ": ", what, "; ignored, since '", v.text(), "'", v.where, " leaves it off"));

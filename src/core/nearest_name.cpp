@@ -1,3 +1,4 @@
+// Levenshtein distance and the nearest-name pick shared by the CLI, config and dataset_info messages.
 #include "core/nearest_name.h"
 
 #include <algorithm>

@@ -67,12 +67,11 @@ std::string known_names(const Json& info) {
 
 // The names LLaMA-Factory's dataset_info.json entries use (data/parser.py, v0.5 to HEAD: DatasetAttr and its
 // columns and tags). LF ignores any other name, so a misspelt "colums" silently fell back to the default columns.
-const std::vector<std::string> kEntryKeys = {"hf_hub_url", "ms_hub_url", "om_hub_url",  "script_url", "cloud_file_name",
-                                             "file_name",  "file_sha1",  "formatting",  "ranking",    "subset",
-                                             "split",      "folder",     "num_samples", "revision",   "columns",
-                                             "tags"};
-const std::vector<std::string> kColumnKeys = {"prompt", "query",    "response", "history", "messages", "system", "tools",
-                                              "images", "videos",   "audios",   "chosen",  "rejected", "kto_tag"};
+const std::vector<std::string> kEntryKeys = {"hf_hub_url", "ms_hub_url", "om_hub_url", "script_url", "cloud_file_name",
+                                             "file_name", "file_sha1", "formatting", "ranking", "subset", "split",
+                                             "folder", "num_samples", "revision", "columns", "tags"};
+const std::vector<std::string> kColumnKeys = {"prompt", "query", "response", "history", "messages", "system", "tools",
+                                              "images", "videos", "audios", "chosen", "rejected", "kto_tag"};
 const std::vector<std::string> kTagKeys = {"role_tag",        "content_tag",  "user_tag",  "assistant_tag",
                                            "observation_tag", "function_tag", "system_tag"};
 
@@ -83,7 +82,8 @@ void check_known_keys(const EntryReader& r, const Json& obj, const std::vector<s
     if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
     const std::string near = nearest_name(item.key(), known);
     fail(r.where(), ": unknown key '", section, item.key(), "'",
-         near.empty() ? "; LLaMA-Factory's keys here are " + join_names(known) : "; did you mean '" + section + near + "'?");
+         near.empty() ? "; LLaMA-Factory's keys here are " + join_names(known)
+                      : "; did you mean '" + section + near + "'?");
   }
 }
 

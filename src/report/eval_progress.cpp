@@ -1,3 +1,4 @@
+// The eval status line (bar, it/s, ETA), redrawn on a terminal or logged every kLogSeconds and at the end.
 #include "report/eval_progress.h"
 
 #include <unistd.h>

@@ -16,7 +16,8 @@ class EvalProgress {
   // Prints the final status line (ending the redrawn one).
   void finish(int64_t batches_done, double elapsed_s);
 
-  //   eval 12/55 [####----------------] 21.8% 3.1 it/s ETA 0:14      (s/it below 1 it/s; "0:03" instead of ETA when done)
+  //   eval 12/55 [####----------------] 21.8% 3.1 it/s ETA 0:14
+  // (s/it below 1 it/s; the elapsed "0:03" instead of the ETA when done)
   std::string status_line(int64_t batches_done, double elapsed_s) const;
 
   static bool stderr_is_terminal();

@@ -1,3 +1,4 @@
+// librsvg renders the SVG onto a white cairo ARGB32 surface; cairo encodes it as PNG into memory.
 #include "report/svg_png.h"
 
 #include <cairo.h>

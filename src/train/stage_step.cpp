@@ -75,12 +75,12 @@ double train_micro_batch(GemmaModel& model, const TrainingRun& run, const Batch&
 EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const int64_t> indices) {
   const auto t0 = std::chrono::steady_clock::now();
   const size_t batch_size = static_cast<size_t>(run.plan.per_device_eval_batch_size);
-  EvalResult out;
-  double loss_sum = 0.0, accuracy_sum = 0.0;
-  int64_t correct_pairs = 0, batches = 0;
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   EvalProgress progress(static_cast<int64_t>((indices.size() + batch_size - 1) / batch_size), std::cerr,
                         EvalProgress::stderr_is_terminal());
+  EvalResult out;
+  double loss_sum = 0.0, accuracy_sum = 0.0;
+  int64_t correct_pairs = 0, batches = 0;
   for (size_t start = 0; start < indices.size(); start += batch_size) {
     if (batches > 0) progress.update(batches, elapsed());
     const auto part = indices.subspan(start, std::min(batch_size, indices.size() - start));

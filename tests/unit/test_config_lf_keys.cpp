@@ -35,7 +35,7 @@ TEST(LfKeys, UsedFeatureIsAnErrorNamingTheKey) {
             "train without it");
   for (const char* line : {"packing: true\n", "neftune_noise_alpha: 5\n", "loraplus_lr_ratio: 16.0\n",
                            "use_unsloth: true\n", "use_dora: true\n", "pissa_init: true\n", "use_galore: true\n",
-                           "galore_rank: 32\n", "eval_dataset: alpaca_en_demo\n", "mix_strategy: interleave_under\n"}) {
+                           "galore_rank: 32\n", "streaming: true\n", "mix_strategy: interleave_under\n"}) {
     const std::string e = error_of(kBase + line);
     const std::string key = std::string(line).substr(0, std::string(line).find(':'));
     EXPECT_NE(e.find("`" + key + "` is a LLaMA-Factory key that tune.cpp does not support yet"), std::string::npos)
@@ -82,6 +82,8 @@ TEST(LfKeys, UnknownKeysStayUnknown) {
   EXPECT_NE(error_of(kBase + "zzqq_key: 1\n").find("config.yaml: unknown key 'zzqq_key' (line 3)"), std::string::npos);
   EXPECT_EQ(error_of(kBase + "learning_rat: 1\n"),
             "config.yaml: unknown key 'learning_rat' (line 3); did you mean 'learning_rate'?");
+  EXPECT_EQ(error_of(kBase + "deepsped: ds.json\n"),
+            "config.yaml: unknown key 'deepsped' (line 3); did you mean 'deepspeed'?");
 }
 
 TEST(ReportTo, IntegrationsAreAWarningNoneIsSilent) {

@@ -1,4 +1,5 @@
-// Tests for the evaluation progress line: bar, rate and ETA; log lines every kLogSeconds off a terminal, redraws on one.
+// Tests for the evaluation progress line: bar, rate and ETA; log lines every kLogSeconds off a terminal, redraws on
+// one.
 #include <gtest/gtest.h>
 
 #include <sstream>
