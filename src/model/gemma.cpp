@@ -1,9 +1,9 @@
-#include "core/threads.h"
 #include "model/gemma.h"
 
 #include <cmath>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune {

@@ -1,7 +1,7 @@
 // Forward and backward of a frozen linear with its LoRA branch (see lora_linear.h).
-#include "core/threads.h"
 #include "model/lora_linear.h"
 
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune {

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <iostream>
 
 #include "core/error.h"
+#include "report/eval_progress.h"
 #include "train/collate.h"
 #include "train/rm_loss.h"
 
@@ -73,10 +75,14 @@ double train_micro_batch(GemmaModel& model, const TrainingRun& run, const Batch&
 EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const int64_t> indices) {
   const auto t0 = std::chrono::steady_clock::now();
   const size_t batch_size = static_cast<size_t>(run.plan.per_device_eval_batch_size);
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  EvalProgress progress(static_cast<int64_t>((indices.size() + batch_size - 1) / batch_size), std::cerr,
+                        EvalProgress::stderr_is_terminal());
   EvalResult out;
   double loss_sum = 0.0, accuracy_sum = 0.0;
   int64_t correct_pairs = 0, batches = 0;
   for (size_t start = 0; start < indices.size(); start += batch_size) {
+    if (batches > 0) progress.update(batches, elapsed());
     const auto part = indices.subspan(start, std::min(batch_size, indices.size() - start));
     const Batch batch = make_batch(run, part);
     model.forward(batch, ForwardOptions{});
@@ -96,6 +102,7 @@ EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const i
     loss_sum += r.mean() * static_cast<double>(part.size());
     if (run.plan.compute_accuracy) accuracy_sum += token_accuracy_sum(logits, batch, run.cfg.vocab_size);
   }
+  progress.finish(batches, elapsed());
   const double n = static_cast<double>(indices.size());
   out.run.loss = loss_sum / n;
   if (run.stage == Stage::Rm) out.run.accuracy = static_cast<double>(correct_pairs) / n;

@@ -1,4 +1,3 @@
-#include "core/threads.h"
 #include "train/trainer.h"
 
 #include <omp.h>
@@ -12,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "data/numpy_rng.h"
 #include "io/peft_adapter.h"
 #include "report/model_card.h"
@@ -322,6 +322,9 @@ void run_workflow(const Plan& plan) {
   TrainingRun run = setup_run(plan);
   fs::create_directories(plan.output_dir);
   write_file_atomic(fs::path(plan.output_dir) / "tune_plan.yaml", plan_to_yaml(plan));
+  // printed once the run is set up, so a run that cannot start shows its error alone
+  std::printf("%s# saved as %s\n", plan_to_yaml(plan).c_str(), (fs::path(plan.output_dir) / "tune_plan.yaml").c_str());
+  std::fflush(stdout);  // before the stderr lines of training
   GemmaModel model(run.cfg, run.weights, &run.adapter, run.value_head ? &*run.value_head : nullptr);
   std::fprintf(stderr, "model %s: %d layers, hidden %d, %d heads / %d kv heads x %d, vocab %d\n",
                plan.model_name_or_path.c_str(), run.cfg.num_layers, run.cfg.hidden_size, run.cfg.num_heads,
