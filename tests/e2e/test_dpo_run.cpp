@@ -99,7 +99,7 @@ TEST_F(DpoRun, AgeBiasExampleRaisesEvalRewardAccuracyAndLogsTrlMetrics) {
   const std::string card = read_bytes(out / "README.md");
   for (const char* col : {"Validation Loss", "Rewards/chosen", "Rewards/accuracies", "Logps/rejected"})
     EXPECT_NE(card.find(col), std::string::npos) << col;
-  EXPECT_NE(read_json(out / "eval_results.json").find("eval_rewards/margins"), read_json(out / "eval_results.json").end());
+  EXPECT_TRUE(read_json(out / "eval_results.json").contains("eval_rewards/margins"));
 
   // tune eval-bias on the trained policy: bias_results.json and the card's section.
   const TuneRun bias = run_tune({"eval-bias", (kExample / "dpo_lora.yaml").string(),
@@ -128,7 +128,7 @@ TEST_F(DpoRun, AgeBiasExampleRaisesEvalRewardAccuracyAndLogsTrlMetrics) {
   ASSERT_EQ(ev.exit_code, 0) << tail(ev.output);
   const Json metrics = read_json(tmp("eval") / "eval_results.json");
   EXPECT_TRUE(metrics.contains("eval_rewards/accuracies"));
-  EXPECT_EQ(metrics.at("eval_samples_per_second").get<double>() > 0, true);
+  EXPECT_GT(metrics.at("eval_samples_per_second").get<double>(), 0.0);
 }
 
 // log_history without the wall-clock keys.
