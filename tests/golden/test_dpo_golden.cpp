@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -23,6 +24,7 @@
 #include "model/gemma.h"
 #include "train/collate.h"
 #include "train/params.h"
+#include "train/stage_step.h"
 #include "train/stages/dpo_step.h"
 
 namespace tune {
@@ -162,6 +164,45 @@ TEST_P(DpoGolden, LossRewardsMetricsAndLoraGradientsMatchHfPeft) {
   EXPECT_EQ(compared, static_cast<int>(params.size()));
   std::printf("%s: loss %.6f; worst rel diff: per-pair values %.2e, LoRA gradients %.2e (%d tensors)\n",
               GetParam().c_str(), r.loss, worst, worst_grad, compared);
+}
+
+// The sigmoid case's plan through setup_run / evaluate with the fixture paths made absolute and `extra` overrides.
+EvalResult evaluate_sigmoid_case(const std::vector<std::string>& extra) {
+  const fs::path traj = kData / "trajectory";
+  std::vector<std::string> o = {"model_name_or_path=" + (traj / "model").string(),
+                                "adapter_name_or_path=" + (traj / "adapter").string(),
+                                "dataset_dir=" + (traj / "data").string(), "output_dir=unused"};
+  o.insert(o.end(), extra.begin(), extra.end());
+  TrainingRun run = setup_run(load_plan(kData / "dpo" / "sigmoid" / "config.yaml", o));
+  std::optional<GemmaModel> storage;
+  const ReferenceModel reference = make_reference_model(run, storage);
+  EXPECT_NE(reference.model, nullptr);
+  GemmaModel policy(run.cfg, run.weights, &run.adapter, nullptr);
+  return evaluate(policy, run, run.eval_indices, reference);
+}
+
+double metric_of(const EvalResult& r, const std::string& name) {
+  for (const auto& [k, v] : r.run.metrics)
+    if (k == name) return v;
+  ADD_FAILURE() << "no metric " << name;
+  return 0.0;
+}
+
+// ref_model = the base folder is the adapter-disabled reference (LF's default), and ref_model_adapters = the trained
+// adapter itself makes the reference equal the policy (up to merge rounding): rewards 0, loss ln 2.
+TEST(DpoReferenceModel, RefModelAndItsAdapters) {
+  const fs::path traj = kData / "trajectory";
+  const SafetensorsFile expected = SafetensorsFile::open(kData / "dpo" / "sigmoid" / "expected.safetensors");
+  const EvalResult base = evaluate_sigmoid_case({});
+  const EvalResult ref_folder = evaluate_sigmoid_case({"ref_model=" + (traj / "model").string()});
+  EXPECT_LE(rel(base.run.loss, read_f64(expected, "loss")[0]), kRel);
+  EXPECT_EQ(ref_folder.run.loss, base.run.loss);
+  EXPECT_EQ(ref_folder.run.metrics, base.run.metrics);
+  const EvalResult same = evaluate_sigmoid_case(
+      {"ref_model=" + (traj / "model").string(), "ref_model_adapters=" + (traj / "adapter").string()});
+  EXPECT_NEAR(same.run.loss, std::log(2.0), 1e-5);
+  EXPECT_NEAR(metric_of(same, "eval_rewards/margins"), 0.0, 1e-4);
+  EXPECT_NE(metric_of(base, "eval_rewards/margins"), 0.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Losses, DpoGolden,
