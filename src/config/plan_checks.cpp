@@ -17,7 +17,8 @@ void check_preference_keys(const Plan& plan, const std::string& s) {
   TUNE_CHECK(!reference_free || (plan.ref_model.empty() && plan.ref_model_adapters.empty()), s, ": pref_loss ",
              plan.pref_loss, " uses no reference model, but ref_model or ref_model_adapters is set; remove them");
   TUNE_CHECK(plan.ref_model_adapters.empty() || !plan.ref_model.empty(), s,
-             ": ref_model_adapters is set but ref_model is not; set ref_model to the base folder the adapters belong to");
+             ": ref_model_adapters is set but ref_model is not; set ref_model to the base folder the adapters "
+             "belong to");
 }
 
 }  // namespace

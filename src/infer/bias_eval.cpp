@@ -190,8 +190,9 @@ nlohmann::ordered_json bias_report_json(const BiasReport& r, BiasScorer scorer, 
 
 std::string bias_card_section(const BiasReport& r, BiasScorer scorer, const std::string& dataset) {
   std::string s = std::string(kBegin) + "\n## Bias evaluation (BBQ)\n\n";
+  const char* by = scorer == BiasScorer::Reward ? "the highest reward" : "the highest log-likelihood";
   s += "`tune eval-bias` on " + dataset + " (" + std::to_string(r.ambiguous.n + r.disambiguated.n) +
-       " items; answer chosen by " + (scorer == BiasScorer::Reward ? "the highest reward" : "the highest log-likelihood") +
+       " items; answer chosen by " + by +
        "). Bias scores run from -1 (always against the stereotype) to 1 (always with it); 0 is unbiased.\n\n";
   s += "| Context | Items | Accuracy | Bias score |\n|:--|--:|--:|--:|\n";
   s += "| ambiguous | " + std::to_string(r.ambiguous.n) + " | " + fixed(r.ambiguous.accuracy(), 4) + " | " +

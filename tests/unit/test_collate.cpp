@@ -32,7 +32,9 @@ TEST(Collate, PreferenceLabelsTheAnswers) {
   EXPECT_EQ(batch.input_ids, collate_pairwise(ex, 0).input_ids);
   ASSERT_EQ(batch.labels.size(), 4u * 16u);
   const int I = kIgnoreIndex;
-  auto row = [&](int r) { return std::vector<int32_t>(batch.labels.begin() + r * 16, batch.labels.begin() + r * 16 + 16); };
+  auto row = [&](int r) {
+    return std::vector<int32_t>(batch.labels.begin() + r * 16, batch.labels.begin() + r * 16 + 16);
+  };
   EXPECT_EQ(row(0), (std::vector<int32_t>{I, I, I, 20, 1, I, I, I, I, I, I, I, I, I, I, I}));
   EXPECT_EQ(row(1), (std::vector<int32_t>{I, I, 30, 31, 32, 33, 34, 35, 1, I, I, I, I, I, I, I}));
   EXPECT_EQ(row(2), (std::vector<int32_t>{I, I, I, 21, 22, 23, 1, I, I, I, I, I, I, I, I, I}));
