@@ -31,7 +31,7 @@ from transformers import GemmaForCausalLM
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_golden import lora_params, save_tensors  # noqa: E402
 from make_trajectory_golden import (COMMON, IGNORE, micro_batch_table, pad_rows, schedule_fn,  # noqa: E402
-                                    write_config)
+                                    yaml_value)
 
 REPO = Path(__file__).resolve().parents[2]
 TRAJ = REPO / "tests/data/trajectory"
@@ -56,6 +56,14 @@ TRAJ_CASES = {
     "dpo_orpo": dict(stage="dpo", dataset="ranking", pref_loss="orpo", pref_beta=0.1, learning_rate=3.0e-3,
                      lr_scheduler_type="linear", warmup_steps=1, max_grad_norm=1.0, max_steps=5),
 }
+
+
+def write_config(case_dir, name, plan, what):
+    lines = [f"# DPO {what} fixture '{name}' (tools/reference/make_dpo_golden.py). Run from the repository root; the",
+             "# golden test overrides the paths with absolute ones and output_dir with a temporary folder."]
+    lines += [f"{k}: {yaml_value(v)}" for k, v in plan.items()]
+    lines.append(f"output_dir: saves/dpo_golden/{name}")
+    (case_dir / "config.yaml").write_text("\n".join(lines) + "\n")
 
 
 def opt(plan, key, default):
@@ -156,7 +164,7 @@ def run_pair_case(name, tune, out):
             "dataset_dir": relative("data"), **PAIR_PLAN, **PAIR_CASES[name]}
     case_dir = out / name
     case_dir.mkdir(parents=True, exist_ok=True)
-    write_config(case_dir, name, plan)
+    write_config(case_dir, name, plan, "per-pair")
     examples = tune_ids(tune, case_dir)
     model = load_policy()
     r = preference_forward(model, collate(examples), plan)
@@ -236,7 +244,7 @@ def run_trajectory_case(name, tune):
     plan.pop("value_head_dropout")
     case_dir = TRAJ / name
     case_dir.mkdir(parents=True, exist_ok=True)
-    write_config(case_dir, name, plan)
+    write_config(case_dir, name, plan, "trajectory")
     examples = tune_ids(tune, case_dir)
     model = load_policy()
     log = train(plan, examples, model)
