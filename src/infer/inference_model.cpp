@@ -56,7 +56,8 @@ std::vector<int32_t> generation_stop_ids(const Tokenizer& tok, const Template* c
   auto add = [&](int32_t id) {
     if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   };
-  if (chat_template) add(chat_template->eos_id(tok));
+  if (chat_template)
+    for (const int32_t id : chat_template->stop_ids(tok)) add(id);
   add(tok.eos_id());
   if (const auto eot = tok.piece_to_id("<end_of_turn>")) add(*eot);
   return ids;
