@@ -70,10 +70,7 @@ InferenceModel load_inference_model(const Plan& plan) {
   m.plan = plan;
   m.cfg = load_hf_config(plan.model_name_or_path, plan.exact_gelu);
   m.weights = load_hf_weights(plan.model_name_or_path, m.cfg);
-  m.tokenizer.emplace(Tokenizer::load(plan.model_name_or_path));
-  TUNE_CHECK(m.tokenizer->vocab_size() <= m.cfg.vocab_size, "the tokenizer in ", plan.model_name_or_path, " has ",
-             m.tokenizer->vocab_size(), " tokens but the model's vocab_size is ", m.cfg.vocab_size,
-             "; the tokenizer does not belong to this model");
+  m.tokenizer.emplace(load_model_tokenizer(plan.model_name_or_path, m.cfg.vocab_size, plan.use_fast_tokenizer));
   m.pad_id = m.tokenizer->pad_id() >= 0 ? m.tokenizer->pad_id() : m.tokenizer->eos_id();
   if (!plan.template_.empty()) m.chat_template = &Template::get(plan.template_);
   load_adapters(m);

@@ -63,4 +63,12 @@ std::string Tokenizer::id_to_piece(int32_t id) const {
 
 std::optional<int32_t> Tokenizer::piece_to_id(std::string_view piece) const { return backend_->piece_to_id(piece); }
 
+Tokenizer load_model_tokenizer(const fs::path& dir, int model_vocab_size, bool use_fast) {
+  Tokenizer tok = Tokenizer::load(dir, use_fast);
+  TUNE_CHECK(tok.vocab_size() <= model_vocab_size, "the tokenizer in ", dir.string(), " (", tok.source_file(),
+             ") has ", tok.vocab_size(), " tokens but the model's vocab_size is ", model_vocab_size,
+             "; the tokenizer does not belong to this model");
+  return tok;
+}
+
 }  // namespace tune

@@ -76,4 +76,8 @@ class Tokenizer {
   bool from_tokenizer_json_ = false;
 };
 
+// Tokenizer::load plus the check train, chat, serve and inspect all run before pairing it with a model: every id
+// fits the model's embedding (vocab_size() <= model_vocab_size), else Error naming both sizes.
+Tokenizer load_model_tokenizer(const std::filesystem::path& dir, int model_vocab_size, bool use_fast = true);
+
 }  // namespace tune

@@ -127,35 +127,11 @@ struct UnicodeRegex::Impl {
   std::unique_ptr<icu::RegexPattern> pattern;
 };
 
-namespace {
-
-// \s / \S -> White_Space, the set Oniguruma's Unicode \s matches; every other escape is kept as written.
-std::string with_onig_whitespace(std::string_view pattern) {
-  std::string out;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '\\' && i + 1 < pattern.size()) {
-      const char next = pattern[++i];
-      if (next == 's')
-        out += "\\p{White_Space}";
-      else if (next == 'S')
-        out += "\\P{White_Space}";
-      else
-        out += {'\\', next};
-    } else {
-      out += pattern[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 UnicodeRegex::UnicodeRegex(std::string_view pattern, std::string_view where) : impl_(std::make_unique<Impl>()) {
-  const std::string rewritten = with_onig_whitespace(pattern);
   UErrorCode status = U_ZERO_ERROR;
   UParseError parse{};
   impl_->pattern.reset(icu::RegexPattern::compile(
-      icu::UnicodeString::fromUTF8(icu::StringPiece(rewritten.data(), rewritten.size())), 0, parse, status));
+      icu::UnicodeString::fromUTF8(icu::StringPiece(pattern.data(), pattern.size())), 0, parse, status));
   TUNE_CHECK(U_SUCCESS(status), where, ": the regex '", pattern, "' does not compile (", u_errorName(status),
              " at offset ", parse.offset, ")");
 }

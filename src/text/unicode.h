@@ -1,5 +1,5 @@
 // Unicode for the HF tokenizer pipeline, on ICU: UTF-8 walking, character properties, normalization forms, regex
-// search with Oniguruma's meaning of \s, and Rust's lossy UTF-8 decoding.
+// search, and Rust's lossy UTF-8 decoding.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -28,9 +28,9 @@ std::string normalize(std::string_view text, NormalForm form);
 std::string utf8_lossy(std::string_view bytes);
 bool is_valid_utf8(std::string_view bytes);
 
-// A compiled regular expression (ICU syntax, which covers the patterns of tokenizer.json files: \p{L}, \p{N},
-// (?i:...), (?!...)). \s and \S mean Unicode White_Space as in Oniguruma, which HF `tokenizers` uses (ICU's own \s
-// leaves out U+000B and U+0085).
+// A compiled regular expression in ICU syntax, which covers the patterns of tokenizer.json files (\p{L}, \p{N},
+// (?i:...), (?!...)) with the meaning Oniguruma (HF `tokenizers`' engine) gives them; ICU's \s is Unicode
+// White_Space as Oniguruma's (U+000B and U+0085 included; the fixtures hold both).
 class UnicodeRegex {
  public:
   // Throws tune::Error naming `where` when the pattern does not compile.
