@@ -89,7 +89,8 @@ BpeModel::BpeModel(const json& model, const std::string& file) {
 
   // Merges: "left right" strings (older files) or ["left", "right"] pairs (tokenizers >= 0.20). A later duplicate
   // replaces an earlier one, as in HF.
-  const json& merges = model.contains("merges") ? model["merges"] : json::array();
+  static const json kNone = json::array();
+  const json& merges = model.contains("merges") ? model["merges"] : kNone;  // a reference: no copy of the list
   TUNE_CHECK(merges.is_array(), file, ": model.merges must be a list");
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const json& m = merges[rank];

@@ -100,7 +100,8 @@ std::pair<std::unique_ptr<HfTokenizer>, SpecialTokens> HfTokenizer::load(const f
   tok->clean_up_spaces_ = declared.clean_up_tokenization_spaces;
 
   int32_t max_id = tok->model_->size() - 1;
-  const json& added = doc.contains("added_tokens") ? doc["added_tokens"] : json::array();
+  static const json kNone = json::array();
+  const json& added = doc.contains("added_tokens") ? doc["added_tokens"] : kNone;
   TUNE_CHECK(added.is_array(), file, ": \"added_tokens\" must be a list");
   for (size_t i = 0; i < added.size(); ++i) {
     const std::string where = cat(file, ": added_tokens[", i, "]");
@@ -268,7 +269,7 @@ std::optional<int32_t> HfTokenizer::piece_to_id(std::string_view piece) const {
   return model_->token_to_id(piece);
 }
 
-std::vector<int32_t> HfTokenizer::add_special_tokens(std::vector<int32_t> ids, const SpecialTokens&) const {
+std::vector<int32_t> HfTokenizer::add_special_tokens(std::vector<int32_t> ids) const {
   return post_processor_(std::move(ids));
 }
 

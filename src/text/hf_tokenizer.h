@@ -32,7 +32,7 @@ class HfTokenizer final : public TokenizerBackend {
   std::optional<int32_t> piece_to_id(std::string_view piece) const override;
   int size() const override { return size_; }
   // The post-processor's single-sequence template (TemplateProcessing), e.g. [bos] + ids.
-  std::vector<int32_t> add_special_tokens(std::vector<int32_t> ids, const SpecialTokens& specials) const override;
+  std::vector<int32_t> add_special_tokens(std::vector<int32_t> ids) const override;
 
  private:
   struct AddedToken {

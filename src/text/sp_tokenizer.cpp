@@ -61,8 +61,10 @@ std::pair<std::unique_ptr<SpTokenizer>, SpecialTokens> SpTokenizer::load(const f
   for (const int32_t id : {specials.bos, specials.eos, specials.pad, specials.unk})
     if (id >= 0) specials.skip_ids.insert(id);
   // The slow Llama/Gemma tokenizers' defaults when tokenizer_config.json does not say.
-  specials.add_bos = declared.add_bos_token.value_or(true);
-  specials.add_eos = declared.add_eos_token.value_or(false);
+  tok->add_bos_ = declared.add_bos_token.value_or(true);
+  tok->add_eos_ = declared.add_eos_token.value_or(false);
+  tok->bos_ = specials.bos;
+  tok->eos_ = specials.eos;
 
   for (auto& [content, token] : by_content) {
     tok->split_tokens_.push_back(token);
@@ -167,9 +169,9 @@ std::optional<int32_t> SpTokenizer::piece_to_id(std::string_view piece) const {
   return id;
 }
 
-std::vector<int32_t> SpTokenizer::add_special_tokens(std::vector<int32_t> ids, const SpecialTokens& specials) const {
-  if (specials.add_bos && specials.bos >= 0) ids.insert(ids.begin(), specials.bos);
-  if (specials.add_eos && specials.eos >= 0) ids.push_back(specials.eos);
+std::vector<int32_t> SpTokenizer::add_special_tokens(std::vector<int32_t> ids) const {
+  if (add_bos_ && bos_ >= 0) ids.insert(ids.begin(), bos_);
+  if (add_eos_ && eos_ >= 0) ids.push_back(eos_);
   return ids;
 }
 

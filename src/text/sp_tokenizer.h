@@ -36,7 +36,7 @@ class SpTokenizer final : public TokenizerBackend {
   std::optional<int32_t> piece_to_id(std::string_view piece) const override;
   int size() const override { return size_; }
   // The slow tokenizer's build_inputs_with_special_tokens: [bos] + ids + [eos] per add_bos_token / add_eos_token.
-  std::vector<int32_t> add_special_tokens(std::vector<int32_t> ids, const SpecialTokens& specials) const override;
+  std::vector<int32_t> add_special_tokens(std::vector<int32_t> ids) const override;
 
  private:
   struct AddedToken {
@@ -50,6 +50,8 @@ class SpTokenizer final : public TokenizerBackend {
   std::string split_first_bytes_;                          // the distinct first bytes of split_tokens_, for scanning
   std::unordered_map<int32_t, std::string> added_by_id_;  // id -> content, for decode and id_to_piece
   int size_ = 0;
+  int32_t bos_ = -1, eos_ = -1;
+  bool add_bos_ = true, add_eos_ = false;  // tokenizer_config.json add_bos_token / add_eos_token
 };
 
 }  // namespace tune::text_detail

@@ -31,13 +31,13 @@ Tokenizer Tokenizer::load(const fs::path& dir, bool use_fast) {
   else
     loaded = text_detail::SpTokenizer::load(model_path, declared);
   tok.backend_ = std::move(loaded.first);
-  tok.specials_ = std::make_unique<SpecialTokens>(std::move(loaded.second));
+  const SpecialTokens& specials = loaded.second;
   tok.from_tokenizer_json_ = has_json;
-  tok.bos_id_ = tok.specials_->bos;
-  tok.eos_id_ = tok.specials_->eos;
-  tok.pad_id_ = tok.specials_->pad;
-  tok.unk_id_ = tok.specials_->unk;
-  tok.special_ids_ = tok.specials_->skip_ids;
+  tok.bos_id_ = specials.bos;
+  tok.eos_id_ = specials.eos;
+  tok.pad_id_ = specials.pad;
+  tok.unk_id_ = specials.unk;
+  tok.special_ids_ = specials.skip_ids;
   tok.vocab_size_ = tok.backend_->size();
   return tok;
 }
@@ -45,7 +45,7 @@ Tokenizer Tokenizer::load(const fs::path& dir, bool use_fast) {
 std::vector<int32_t> Tokenizer::encode(std::string_view text) const { return backend_->encode(text); }
 
 std::vector<int32_t> Tokenizer::encode_with_special_tokens(std::string_view text) const {
-  return backend_->add_special_tokens(backend_->encode(text), *specials_);
+  return backend_->add_special_tokens(backend_->encode(text));
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {

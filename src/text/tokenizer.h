@@ -8,13 +8,11 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 namespace tune::text_detail {
 class TokenizerBackend;
-struct SpecialTokens;
 }  // namespace tune::text_detail
 
 namespace tune {
@@ -69,7 +67,6 @@ class Tokenizer {
  private:
   Tokenizer();
   std::unique_ptr<text_detail::TokenizerBackend> backend_;
-  std::unique_ptr<text_detail::SpecialTokens> specials_;
   std::unordered_set<int32_t> special_ids_;  // see is_special
   int32_t bos_id_ = -1, eos_id_ = -1, pad_id_ = -1, unk_id_ = -1;
   int vocab_size_ = 0;

@@ -15,7 +15,6 @@ namespace tune::text_detail {
 struct SpecialTokens {
   int32_t bos = -1, eos = -1, pad = -1, unk = -1;  // -1: the folder declares none
   std::unordered_set<int32_t> skip_ids;             // the ids decode(skip_special_tokens=True) drops
-  bool add_bos = false, add_eos = false;            // what encode(text) with add_special_tokens=True adds
 };
 
 class TokenizerBackend {
@@ -31,7 +30,7 @@ class TokenizerBackend {
   // HF's len(tokenizer): the model's vocabulary plus added tokens past it.
   virtual int size() const = 0;
   // encode(text) ids -> the ids encode(text, add_special_tokens=True) gives (bos/eos by the tokenizer's rules).
-  virtual std::vector<int32_t> add_special_tokens(std::vector<int32_t> ids, const SpecialTokens& specials) const = 0;
+  virtual std::vector<int32_t> add_special_tokens(std::vector<int32_t> ids) const = 0;
 };
 
 }  // namespace tune::text_detail
