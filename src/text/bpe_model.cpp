@@ -64,7 +64,10 @@ BpeModel::BpeModel(const json& model, const std::string& file) {
   TUNE_CHECK(!model.contains("dropout") || model["dropout"].is_null() ||
                  (model["dropout"].is_number() && model["dropout"].get<double>() == 0.0),
              file, ": BPE dropout is not supported (it makes encoding random); set model.dropout to null");
-  for (const auto& [token, id] : model["vocab"].items()) {
+  const json& vocab = model["vocab"];
+  vocab_.reserve(vocab.size());
+  by_id_.reserve(vocab.size());
+  for (const auto& [token, id] : vocab.items()) {
     TUNE_CHECK(id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() < (1 << 30), file,
                ": model.vocab[\"", token, "\"] must be a non-negative token id");
     const int32_t i = id.get<int32_t>();
@@ -92,24 +95,27 @@ BpeModel::BpeModel(const json& model, const std::string& file) {
   static const json kNone = json::array();
   const json& merges = model.contains("merges") ? model["merges"] : kNone;  // a reference: no copy of the list
   TUNE_CHECK(merges.is_array(), file, ": model.merges must be a list");
+  merges_.reserve(merges.size());
+  std::string merged;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const json& m = merges[rank];
-    std::string left, right;
+    std::string_view left, right;
     if (m.is_string()) {
-      const std::string s = m.get<std::string>();
+      const std::string& s = m.get_ref<const std::string&>();
       const size_t space = s.find(' ', 1);
       TUNE_CHECK(space != std::string::npos && s.find(' ', space + 1) == std::string::npos, file, ": model.merges[",
                  rank, "] \"", s, "\" must be two tokens separated by one space");
-      left = s.substr(0, space);
-      right = s.substr(space + 1);
+      left = std::string_view(s).substr(0, space);
+      right = std::string_view(s).substr(space + 1);
     } else {
       TUNE_CHECK(m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string(), file, ": model.merges[",
                  rank, "] must be \"a b\" or [\"a\", \"b\"]");
-      left = m[0].get<std::string>();
-      right = m[1].get<std::string>();
+      left = m[0].get_ref<const std::string&>();
+      right = m[1].get_ref<const std::string&>();
     }
     const auto a = token_to_id(left), b = token_to_id(right);
-    const std::string merged = left + right.substr(std::min(right.size(), continuing_subword_prefix_.size()));
+    merged.assign(left);
+    merged.append(right.substr(std::min(right.size(), continuing_subword_prefix_.size())));
     const auto c = token_to_id(merged);
     TUNE_CHECK(a && b && c, file, ": model.merges[", rank, "] (", left, " + ", right,
                ") uses a token that is not in model.vocab");
