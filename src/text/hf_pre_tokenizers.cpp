@@ -1,4 +1,6 @@
 // tokenizer.json pre-tokenizers: Sequence, ByteLevel, Split, Metaspace, Digits, with HF's split behaviors.
+#include <algorithm>
+
 #include "core/error.h"
 #include "text/hf_json.h"
 #include "text/hf_pattern.h"
