@@ -1,5 +1,5 @@
-// A model folder whose tokenizer is an HF tokenizer.json (the real SmolLM2 vocabulary) trains end to end with a
-// family template: `tune data` shows the template's ids, `tune train` (sft, 2 steps) writes the adapter and copies
+// A model folder whose tokenizer is an HF tokenizer.json (the real SmolLM2 vocabulary, copied in by
+// `new-model --tokenizer`) trains end to end with a family template: `tune data` shows the template's ids, `tune train` (sft, 2 steps) writes the adapter and copies
 // tokenizer.json into output_dir.
 #include <gtest/gtest.h>
 
@@ -16,13 +16,13 @@ namespace {
 TEST(TrainHfTokenizer, SftRunsOnATokenizerJsonFolder) {
   TempDir dir;
   const fs::path model = dir / "model";
-  const TuneRun made = run_tune({"new-model", model.string(), "--vocab", "49152", "--hidden", "32", "--intermediate",
-                                 "64", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--head-dim", "16",
-                                 "--seed", "2"},
+  const fs::path tok_dir = tune_test::hf_tokenizer_folder("smollm2");
+  const TuneRun made = run_tune({"new-model", model.string(), "--tokenizer", tok_dir.string(), "--hidden", "32",
+                                 "--intermediate", "64", "--layers", "1", "--heads", "2", "--kv-heads", "1",
+                                 "--head-dim", "16", "--seed", "2"},
                                 dir / "new_model.log");
   ASSERT_EQ(made.exit_code, 0) << made.output;
-  const fs::path tok_dir = tune_test::hf_tokenizer_folder("smollm2");
-  for (const char* f : {"tokenizer.json", "tokenizer_config.json"}) fs::copy_file(tok_dir / f, model / f);
+  EXPECT_NE(read_bytes(model / "config.json").find("\"vocab_size\": 49152"), std::string::npos);  // from the tokenizer
 
   fs::create_directories(dir / "data");
   write_text(dir / "data" / "dataset_info.json", R"({"tiny": {"file_name": "tiny.json"}})");
