@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/config_options.h"
+#include "cli/wait_policy.h"
 #include "core/error.h"
 
 namespace {
@@ -61,7 +63,9 @@ int run(int argc, char** argv) {
     unknown_command(args[0]);
   }
   bool help = false;
-  const auto parsed = tune::cli::parse_args(*c, {args.begin() + 1, args.end()}, &help);
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (c->config_keys) rest = tune::cli::config_options_to_overrides(*c, rest);
+  const auto parsed = tune::cli::parse_args(*c, rest, &help);
   if (help) {
     std::printf("%s", tune::cli::command_help(*c).c_str());
     return 0;
@@ -72,6 +76,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tune::cli::use_passive_wait_policy(argv);
   try {
     return run(argc, argv);
   } catch (const tune::cli::UsageError& e) {

@@ -18,14 +18,14 @@ struct Plan {
   // ---- model ----
   std::string model_name_or_path;                 // required: a local model folder
   std::vector<std::string> adapter_name_or_path;  // comma list; all but the last are merged, the last is resumed
-  bool use_fast_tokenizer = true;                 // HEAD default (v0.5.2: false); kept, no effect yet
+  bool use_fast_tokenizer = true;                 // HEAD default (v0.5.2: false); false prefers tokenizer.model
   bool trust_remote_code = false;                 // kept, no effect
   std::string flash_attn = "auto";  // HEAD: auto|disabled|sdpa|fa2|fa3 (v0.5.2 used true/false); kept, no effect yet
   std::optional<int> quantization_bit;            // any value is rejected (no QLoRA); always unset in a valid plan
   bool disable_gradient_checkpointing = false;    // kept, no effect yet
 
   // ---- method ----
-  std::string stage = "sft";             // pt|sft|rm (dpo/ppo/kto rejected as not yet supported)
+  std::string stage = "sft";             // pt|sft|rm|dpo (ppo/kto rejected as not yet supported)
   std::string finetuning_type = "lora";  // only lora
   std::vector<std::string> lora_target = {"all"};  // HEAD default "all" (v0.5.2: required); or a subset of
                                                    // q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj
@@ -33,10 +33,19 @@ struct Plan {
   int lora_alpha = 16;  // LF: unset -> 2 * lora_rank (the loader resolves it; 16 matches the default rank)
   double lora_dropout = 0.0;
   bool use_rslora = false;  // scaling alpha / sqrt(r) instead of alpha / r
+  // stage dpo (LF FinetuningArguments; defaults as LF):
+  double pref_beta = 0.1;            // beta of the preference loss
+  double pref_ftx = 0.0;             // weight of the SFT loss (-mean log-prob of the chosen answer) added per pair
+  std::string pref_loss = "sigmoid";  // sigmoid|hinge|ipo|orpo|simpo (orpo, simpo: no reference model)
+  double dpo_label_smoothing = 0.0;  // robust DPO (sigmoid only), in [0, 0.5]
+  double simpo_gamma = 0.5;          // SimPO target reward margin
+  std::string ref_model;             // reference model folder; empty = the base with the adapter disabled
+  std::vector<std::string> ref_model_adapters;  // adapters merged into ref_model, in order
 
   // ---- dataset ----
   std::string template_;  // config key "template" (a C++ keyword); required for every stage but pt
   std::vector<std::string> dataset;      // comma list of dataset_info.json names
+  std::vector<std::string> eval_dataset;  // comma list; the evaluation set instead of a val_size split
   std::string dataset_dir = "data";
   int cutoff_len = 2048;                 // HEAD default (v0.5.2: 1024)
   double val_size = 0.0;                 // 0 = no eval split; (0, 1) = fraction; whole number >= 1 = count
@@ -129,11 +138,14 @@ ConfigFormat config_format_of(const std::filesystem::path& file);
 // Parses a config text (source names it in messages), applies `key=value` overrides in order (later ones win;
 // a value is read as a YAML scalar, list keys also take comma lists), fills the derived defaults and checks every key
 // and the cross-key rules. Any problem -> tune::Error naming the source, key and value.
+// Warnings (a LLaMA-Factory key tune.cpp does not implement, given the value that leaves it off; report_to naming an
+// integration) go to *warnings, or to stderr as `warning: ...` lines when warnings is null.
 Plan parse_plan(std::string_view text, ConfigFormat format, const std::string& source,
-                const std::vector<std::string>& overrides = {});
+                const std::vector<std::string>& overrides = {}, std::vector<std::string>* warnings = nullptr);
 
 // Reads file (format from its extension) and calls parse_plan with the file's path as the source.
-Plan load_plan(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+Plan load_plan(const std::filesystem::path& file, const std::vector<std::string>& overrides = {},
+               std::vector<std::string>* warnings = nullptr);
 
 // Every key with its resolved value as YAML, grouped (model, method, dataset, output, train, eval, tune.cpp) under a
 // comment header, in a stable order. parse_plan of the result gives back an equal Plan.

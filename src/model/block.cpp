@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune {
@@ -10,7 +11,7 @@ namespace tune {
 namespace {
 
 void add_into(float* dst, const float* src, int64_t n) {
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 

@@ -65,6 +65,7 @@ nlohmann::ordered_json loop_state_json(const LoopState& s) {
   j["epoch_progress"] = exact(s.epoch_progress);
   j["total_flos"] = exact(s.total_flos);
   j["train_seconds"] = exact(s.train_seconds);
+  if (!s.train_metrics.empty()) j["train_metrics"] = s.train_metrics.to_json();
   return j;
 }
 
@@ -163,6 +164,11 @@ void load_checkpoint(const fs::path& dir, TrainingRun& run, AdamW& optimizer, Lo
   state.epoch_progress = from_exact(j, "epoch_progress", loop_file);
   state.total_flos = from_exact(j, "total_flos", loop_file);
   state.train_seconds = from_exact(j, "train_seconds", loop_file);
+  try {
+    if (j.contains("train_metrics")) state.train_metrics = MetricWindow::from_json(j["train_metrics"]);
+  } catch (const nlohmann::json::exception& e) {
+    fail(loop_file.string(), ": malformed train_metrics (", e.what(), ")");
+  }
   const auto trainer_state = nlohmann::ordered_json::parse(read_text_file(dir / "trainer_state.json"));
   state.log_history = trainer_state.at("log_history");
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "report/log_history.h"
+#include "train/metric_window.h"
 
 namespace tune {
 
@@ -17,6 +18,7 @@ struct LoopState {
   double epoch_progress = 0.0;      // fractional epoch (HF state.epoch)
   double total_flos = 0.0;
   double train_seconds = 0.0;       // wall time spent training before this process (resumed runs)
+  MetricWindow train_metrics;       // dpo: TRL's stored metrics since the last log
   LogHistory log_history = LogHistory::array();
 };
 

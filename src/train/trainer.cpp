@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "data/numpy_rng.h"
 #include "io/peft_adapter.h"
 #include "report/model_card.h"
@@ -78,7 +79,8 @@ void copy_tokenizer_files(const fs::path& model_dir, const fs::path& out) {
 
 class Workflow {
  public:
-  Workflow(TrainingRun& run, GemmaModel& model) : run_(run), model_(model), out_(run.plan.output_dir) {}
+  Workflow(TrainingRun& run, GemmaModel& model, ReferenceModel reference)
+      : run_(run), model_(model), reference_(reference), out_(run.plan.output_dir) {}
 
   void train(const std::optional<fs::path>& resume_from);
   void evaluate_and_save();
@@ -93,6 +95,7 @@ class Workflow {
 
   TrainingRun& run_;
   GemmaModel& model_;
+  ReferenceModel reference_;  // dpo
   fs::path out_;
   TrainSchedule schedule_;
   LoopState state_;
@@ -119,7 +122,7 @@ void Workflow::log_entry(const nlohmann::ordered_json& entry, Progress& progress
 }
 
 void Workflow::run_eval(Progress& progress, double elapsed) {
-  const EvalResult r = evaluate(model_, run_, run_.eval_indices);
+  const EvalResult r = evaluate(model_, run_, run_.eval_indices, reference_);
   log_entry(eval_log_entry(r.run, state_.epoch_progress, static_cast<int>(state_.global_step)), progress, elapsed);
 }
 
@@ -163,7 +166,8 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
       const std::span<const int64_t> part(order.data() + begin, std::min(bs, order.size() - begin));
       const Batch batch = make_batch(run_, part);
       auto step_start = Clock::now();
-      const double loss = train_micro_batch(model_, run_, batch, grad_scale, micro_batch_seed(plan.seed, epoch, s));
+      const double loss = train_micro_batch(model_, run_, batch, grad_scale, micro_batch_seed(plan.seed, epoch, s),
+                                            {reference_, &state_.train_metrics});
       // HF logging_nan_inf_filter: a non-finite micro loss counts as the window's running average.
       state_.tr_loss += std::isfinite(loss) ? loss / plan.gradient_accumulation_steps
                                             : state_.tr_loss / (1 + state_.global_step - state_.last_logged_step);
@@ -183,7 +187,7 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
       if (plan.logging_steps > 0 && step % plan.logging_steps == 0) {
         const double window = static_cast<double>(state_.global_step - state_.last_logged_step);
         log_entry(train_log_entry(state_.tr_loss / window, grad_norm, lr.lr_at(state_.global_step),
-                                  state_.epoch_progress, step),
+                                  state_.epoch_progress, step, state_.train_metrics.take_means()),
                   progress, elapsed());
         state_.total_loss += state_.tr_loss;
         state_.tr_loss = 0.0;
@@ -221,7 +225,7 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
 
 void Workflow::evaluate_and_save() {
   TUNE_CHECK(!run_.eval_indices.empty(), "nothing to evaluate: the evaluation set is empty");
-  const EvalResult r = evaluate(model_, run_, run_.eval_indices);
+  const EvalResult r = evaluate(model_, run_, run_.eval_indices, reference_);
   auto entry = eval_log_entry(r.run, state_.epoch_progress, static_cast<int>(state_.global_step));
   if (!run_.plan.do_train) entry.erase("epoch");  // HF logs no epoch before any training (state.epoch is None)
   state_.log_history.push_back(entry);
@@ -296,8 +300,9 @@ std::optional<fs::path> resolve_resume(const Plan& plan) {
 // do_predict's requirements, checked before any training so that a run does not fail only at its end.
 void check_predict(const Plan& plan) {
   if (!plan.do_predict) return;
-  TUNE_CHECK(plan.stage != "pt", "do_predict is for stages sft (generated answers) and rm (scores), not pt; ",
-             "use do_eval for the loss");
+  TUNE_CHECK(plan.stage != "pt" && plan.stage != "dpo", "do_predict is for stages sft (generated answers) and rm ",
+             "(scores), not ", plan.stage, "; use do_eval for the loss",
+             plan.stage == "dpo" ? " and metrics, or tune eval-bias for answer choices" : "");
   if (plan.stage != "sft") return;
   TUNE_CHECK(plan.predict_with_generate, "do_predict for sft writes generated answers; set ",
              "predict_with_generate: true (as LLaMA-Factory requires), or use do_eval for the loss");
@@ -314,18 +319,23 @@ void run_workflow(const Plan& plan) {
   TUNE_CHECK(plan.device != "cuda", "device: cuda was requested but this build of tune.cpp has no CUDA backend; "
                                     "use device: cpu (or auto)");
   TUNE_CHECK(!plan.output_dir.empty(), "output_dir is not set; set it to the folder for results");
-  if (plan.threads > 0) omp_set_num_threads(plan.threads);
+  apply_threads(plan.threads);
   if (plan.fp16 || plan.bf16)
     std::fprintf(stderr, "note: %s applies to CUDA; the CPU backend computes in fp32\n", plan.fp16 ? "fp16" : "bf16");
   const std::optional<fs::path> resume = resolve_resume(plan);
   TrainingRun run = setup_run(plan);
   fs::create_directories(plan.output_dir);
   write_file_atomic(fs::path(plan.output_dir) / "tune_plan.yaml", plan_to_yaml(plan));
+  // printed once the run is set up, so a run that cannot start shows its error alone
+  std::printf("%s# saved as %s\n", plan_to_yaml(plan).c_str(), (fs::path(plan.output_dir) / "tune_plan.yaml").c_str());
+  std::fflush(stdout);  // before the stderr lines of training
   GemmaModel model(run.cfg, run.weights, &run.adapter, run.value_head ? &*run.value_head : nullptr);
+  std::optional<GemmaModel> reference_model;  // dpo
+  const ReferenceModel reference = make_reference_model(run, reference_model);
   std::fprintf(stderr, "model %s: %d layers, hidden %d, %d heads / %d kv heads x %d, vocab %d\n",
                plan.model_name_or_path.c_str(), run.cfg.num_layers, run.cfg.hidden_size, run.cfg.num_heads,
                run.cfg.num_kv_heads, run.cfg.head_dim, run.cfg.vocab_size);
-  Workflow workflow(run, model);
+  Workflow workflow(run, model, reference);
   if (plan.do_train) workflow.train(resume);
   if (plan.do_eval) workflow.evaluate_and_save();
   if (plan.do_predict) workflow.predict_and_save();

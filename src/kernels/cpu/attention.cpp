@@ -1,14 +1,14 @@
 // CPU causal + key-padding masked GQA attention with an optional sliding window and score soft-capping: per-(b, head)
-// sgemm for Q.K^T and P.V, masked fp32 SIMD softmax rows threaded with OpenMP (BLAS is only called outside parallel
-// regions; OpenBLAS threads itself).
-#include <cblas.h>
-
+// sgemm for Q.K^T and P.V, masked fp32 SIMD softmax rows threaded with OpenMP (each product is a cpu::sgemm,
+// threaded by its own work).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "core/error.h"
+#include "core/threads.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -65,9 +65,9 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
       const float* qh = q + int64_t(b) * T * ldq + int64_t(h) * D;          // [T, D] stride ldq
       const float* kg = k + int64_t(b) * T * ldk + int64_t(h / group) * D;  // [T, D] stride ldk
       float* s = probs + (int64_t(b) * Nq + h) * TT;                        // [T, T]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, qh, ldq, kg, ldk, 0.0f, s, T);
+      sgemm(false, true, T, T, D, scale, qh, ldq, kg, ldk, 0.0f, s, T);
     }
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(B) * Nq * TT))
   for (int64_t row = 0; row < int64_t(B) * Nq * T; ++row) {
     const int b = int(row / (int64_t(Nq) * T)), i = int(row % T);
     masked_softmax_row(probs + row * T, mask + int64_t(b) * T, i, first_key(i, window), T, softcap);
@@ -77,7 +77,7 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
       const float* p = probs + (int64_t(b) * Nq + h) * TT;                  // [T, T]
       const float* vg = v + int64_t(b) * T * ldk + int64_t(h / group) * D;  // [T, D] stride ldk
       float* oh = out + int64_t(b) * T * ldq + int64_t(h) * D;              // [T, D] stride ldq
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, p, T, vg, ldk, 0.0f, oh, ldq);
+      sgemm(false, false, T, D, T, 1.0f, p, T, vg, ldk, 0.0f, oh, ldq);
     }
 }
 
@@ -102,17 +102,14 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
       const int64_t kv_off = int64_t(b) * T * ldk + int64_t(h / group) * D;
       const float* p = probs + (int64_t(b) * Nq + h) * TT;  // [T, T]
       // dV_g += P^T . dO_h
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, p, T, dout + q_off, ldq, 1.0f, dv + kv_off,
-                  ldk);
+      sgemm(true, false, T, D, T, 1.0f, p, T, dout + q_off, ldq, 1.0f, dv + kv_off, ldk);
       // dP = dO_h . V_g^T
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, dout + q_off, ldq, v + kv_off, ldk, 0.0f,
-                  ds.data(), T);
+      sgemm(false, true, T, T, D, 1.0f, dout + q_off, ldq, v + kv_off, ldk, 0.0f, ds.data(), T);
       // Soft-capped scores c = cap * tanh(raw / cap): recompute raw = scale * Q.K^T for dc/draw = 1 - tanh^2.
       if (softcap > 0.0f)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, q + q_off, ldq, k + kv_off, ldk, 0.0f, raw,
-                    T);
+        sgemm(false, true, T, T, D, scale, q + q_off, ldq, k + kv_off, ldk, 0.0f, raw, T);
       // dS = P * (dP - rowsum(P * dP)), times (1 - tanh^2) when soft-capped
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(TT))
       for (int i = 0; i < T; ++i) {
         const float* pr = p + int64_t(i) * T;    // [T]
         float* dr = ds.data() + int64_t(i) * T;  // [T]
@@ -132,10 +129,8 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
         }
       }
       // dQ_h = scale * dS . K_g ; dK_g += scale * dS^T . Q_h
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, scale, ds.data(), T, k + kv_off, ldk, 0.0f,
-                  dq + q_off, ldq);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, scale, ds.data(), T, q + q_off, ldq, 1.0f,
-                  dk + kv_off, ldk);
+      sgemm(false, false, T, D, T, scale, ds.data(), T, k + kv_off, ldk, 0.0f, dq + q_off, ldq);
+      sgemm(true, false, T, D, T, scale, ds.data(), T, q + q_off, ldq, 1.0f, dk + kv_off, ldk);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -76,7 +77,7 @@ double lm_head_cross_entropy(float* dh, float* logits, const float* h, const flo
     linear_forward(logits, h, E, int(N), H, V, 1.0f, false);
     if (softcap > 0.0f) {
       const float inv = 1.0f / softcap;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(N * V))
       for (int64_t e = 0; e < N * V; ++e) logits[e] = softcap * vec::tanh(logits[e] * inv);
     }
   }
@@ -107,10 +108,10 @@ double lm_head_cross_entropy(float* dh, float* logits, const float* h, const flo
   float *hc = s.h.data(), *lc = s.logits.data(), *dhc = s.dh.data();
   for (int64_t c0 = 0; c0 < n; c0 += R) {
     const int m = int(std::min(R, n - c0));
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(m) * H))
     for (int r = 0; r < m; ++r) std::memcpy(hc + int64_t(r) * H, h + rows[c0 + r] * H, sizeof(float) * H);
     linear_forward(lc, hc, E, m, H, V, 1.0f, false);
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(m) * V))
     for (int r = 0; r < m; ++r)
       s.losses[c0 + r] = softcap > 0.0f ? row_loss_capped(lc + int64_t(r) * V, V, s.targets[c0 + r], grad_scale,
                                                           dh != nullptr, softcap)
@@ -118,7 +119,7 @@ double lm_head_cross_entropy(float* dh, float* logits, const float* h, const flo
                                                    dh != nullptr);
     if (!dh) continue;
     linear_backward_input(dhc, lc, E, m, H, V, 1.0f, false);
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(m) * H))
     for (int r = 0; r < m; ++r) {
       float* dst = dh + rows[c0 + r] * H;       // [H]
       const float* src = dhc + int64_t(r) * H;  // [H]

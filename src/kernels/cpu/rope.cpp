@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune::cpu {
@@ -40,7 +41,7 @@ void rope_tables(float* cos_t, float* sin_t, int T, int D, const RopeSpec& rope)
   const int half = D / 2;
   std::vector<float> inv_freq(static_cast<size_t>(std::max(half, 0)));  // [D/2]
   rope_inv_freq(inv_freq.data(), D, rope);
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(T) * half))
   for (int p = 0; p < T; ++p)
     for (int i = 0; i < half; ++i) {
       const float angle = float(p) * inv_freq[i];  // HF: pos.float() * inv_freq in fp32
@@ -52,7 +53,7 @@ void rope_tables(float* cos_t, float* sin_t, int T, int D, const RopeSpec& rope)
 // Rotates every [D] vector of x[B,T,nh,D] by the angles of its row t; sign = +1 forward, -1 for the inverse.
 static void rotate(float* x, const float* cos_t, const float* sin_t, int B, int T, int nh, int D, float sign) {
   const int half = D / 2;
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(B) * T * nh * D))
   for (int64_t bt = 0; bt < int64_t(B) * T; ++bt) {
     const int t = int(bt % T);
     const float* c = cos_t + int64_t(t) * half;  // [D/2]
