@@ -1,19 +1,29 @@
 // `tune train CONFIG [key=value ...]`: a LLaMA-Factory training/evaluation/prediction run from its YAML config.
 #include <cstdio>
+#include <memory>
 
 #include "cli/commands.h"
 #include "cli/run_config.h"
+#include "dist/communicator.h"
+#include "dist/guard.h"
+#include "dist/rank_output.h"
 #include "train/trainer.h"
 
 namespace tune::cli {
 
 namespace {
 
+// Under mpirun (or torchrun-style variables) every process runs this; rank 0 alone prints.
 int run_train(const ParsedArgs& a) {
+  const dist::LaunchEnv env = dist::read_launch_env();
+  dist::quiet_unless_main(env.rank);
   const Plan plan = plan_from_args(a);
-  std::printf("%s", plan_to_yaml(plan).c_str());
-  run_workflow(plan);
-  return 0;
+  const std::unique_ptr<dist::Communicator> comm = dist::connect(env, plan.device, plan.ddp_timeout);
+  return dist::run_guarded(*comm, [&] {
+    std::printf("%s", plan_to_yaml(plan).c_str());
+    run_workflow(plan, *comm);
+    return 0;
+  });
 }
 
 }  // namespace
@@ -28,7 +38,9 @@ const CommandSpec& train_command() {
       "key=value arguments override it. The resolved plan is printed and saved as output_dir/tune_plan.yaml.\n"
       "Writes what LLaMA-Factory writes: adapter_model.safetensors + adapter_config.json (PEFT), value_head.safetensors\n"
       "(rm), trainer_state.json, *_results.json, trainer_log.jsonl, training_*.svg plots (plot_loss), README.md model\n"
-      "card, checkpoint-N/ every save_steps (resume_from_checkpoint: true continues the newest).",
+      "card, checkpoint-N/ every save_steps (resume_from_checkpoint: true continues the newest).\n"
+      "Data parallel on the CPU: mpirun -np N tune train CONFIG.yaml (each rank takes every N-th batch as HF +\n"
+      "accelerate do; total batch = per_device_train_batch_size x gradient_accumulation_steps x N; rank 0 writes).",
       {},
       1,
       kMaxOverrides,

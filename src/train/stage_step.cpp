@@ -16,8 +16,9 @@ RmLossResult rm_loss(const TrainingRun& run, const Tensor& values, const Batch& 
                                           : rm_per_token_loss(values, batch, run.pad_id, dvalues);
 }
 
-// LLaMA-Factory's ComputeAccuracy: per example, the share of valid shifted targets the argmax predicts; summed.
-double token_accuracy_sum(const Tensor& logits, const Batch& batch, int vocab) {
+// LLaMA-Factory's ComputeAccuracy: per example, the share of valid shifted targets the argmax predicts (appended to
+// `per_example`); returns their sum.
+double token_accuracy_sum(const Tensor& logits, const Batch& batch, int vocab, std::vector<double>& per_example) {
   double sum = 0.0;
   for (int b = 0; b < batch.B; ++b) {
     int64_t valid = 0, correct = 0;
@@ -31,7 +32,9 @@ double token_accuracy_sum(const Tensor& logits, const Batch& batch, int vocab) {
       ++valid;
       correct += best == target;
     }
-    if (valid) sum += static_cast<double>(correct) / valid;
+    const double accuracy = valid ? static_cast<double>(correct) / valid : 0.0;
+    per_example.push_back(accuracy);
+    if (valid) sum += accuracy;
   }
   return sum;
 }
@@ -94,7 +97,7 @@ EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const i
     Tensor logits;
     const LmLossResult r = model.lm_head_loss(0.0f, run.plan.compute_accuracy ? &logits : nullptr);
     loss_sum += r.mean() * static_cast<double>(part.size());
-    if (run.plan.compute_accuracy) accuracy_sum += token_accuracy_sum(logits, batch, run.cfg.vocab_size);
+    if (run.plan.compute_accuracy) accuracy_sum += token_accuracy_sum(logits, batch, run.cfg.vocab_size, out.sample_accuracy);
   }
   const double n = static_cast<double>(indices.size());
   out.run.loss = loss_sum / n;
