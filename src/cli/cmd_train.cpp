@@ -1,6 +1,7 @@
 // `tune train CONFIG [key=value ...]`: a LLaMA-Factory training/evaluation/prediction run from its YAML config.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/run_config.h"
@@ -17,13 +18,18 @@ namespace {
 int run_train(const ParsedArgs& a) {
   const dist::LaunchEnv env = dist::read_launch_env();
   dist::quiet_unless_main(env.rank);
-  const Plan plan = plan_from_args(a);
-  const std::unique_ptr<dist::Communicator> comm = dist::connect(env, plan.device, plan.ddp_timeout);
-  return dist::run_guarded(*comm, [&] {
-    std::printf("%s", plan_to_yaml(plan).c_str());
-    run_workflow(plan, *comm);
-    return 0;
-  });
+  std::optional<Plan> plan;
+  return dist::run_guarded(
+      env,
+      [&] {
+        plan = plan_from_args(a);
+        return dist::connect(env, plan->device, plan->ddp_timeout);
+      },
+      [&](dist::Communicator& comm) {
+        std::printf("%s", plan_to_yaml(*plan).c_str());
+        run_workflow(*plan, comm);
+        return 0;
+      });
 }
 
 }  // namespace

@@ -15,29 +15,35 @@ namespace tune::dist {
 
 namespace {
 
-[[noreturn]] void report_and_abort(Communicator& comm, const std::string& message, int exit_code) {
-  if (!comm.is_main()) std::this_thread::sleep_for(std::chrono::seconds(1));
-  const std::string where =
-      comm.is_main() ? "" : cat("rank ", comm.rank(), " of ", comm.world_size(), ": ");
+[[noreturn]] void report_and_end(const LaunchEnv& env, Communicator* comm, const std::string& message,
+                                 int exit_code) {
+  if (env.rank != 0) std::this_thread::sleep_for(std::chrono::seconds(2));
+  const std::string where = env.rank == 0 ? "" : cat("rank ", env.rank, " of ", env.world_size, ": ");
   print_to_terminal((exit_code == 2 ? "error: " : "internal error: ") + where + message);
-  comm.abort(exit_code);
-  std::_Exit(exit_code);  // abort() does not return; this tells the compiler
+  // mpirun forwards a rank's output asynchronously and drops what it has not read when the job is aborted.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  if (comm) comm->abort(exit_code);
+  std::_Exit(exit_code);
 }
 
 }  // namespace
 
-int run_guarded(Communicator& comm, const std::function<int()>& body) {
-  if (comm.world_size() == 1) return body();
+int run_guarded(const LaunchEnv& env, const std::function<std::unique_ptr<Communicator>()>& connect,
+                const std::function<int(Communicator&)>& body) {
+  if (env.world_size == 1) return body(*connect());
+  std::unique_ptr<Communicator> comm;
   try {
-    return body();
+    comm = connect();
+    return body(*comm);
   } catch (const Error& e) {
-    report_and_abort(comm, e.what(), 2);
+    report_and_end(env, comm.get(), e.what(), 2);
   } catch (const std::filesystem::filesystem_error& e) {
-    report_and_abort(comm, cat("cannot use ", e.path1().string(), ": ", e.code().message(),
-                               "; check the path (its length, its folders and their permissions)"),
-                     2);
+    report_and_end(env, comm.get(),
+                   cat("cannot use ", e.path1().string(), ": ", e.code().message(),
+                       "; check the path (its length, its folders and their permissions)"),
+                   2);
   } catch (const std::exception& e) {
-    report_and_abort(comm, cat(e.what(), "; please report this with the command you ran"), 1);
+    report_and_end(env, comm.get(), cat(e.what(), "; please report this with the command you ran"), 1);
   }
 }
 
