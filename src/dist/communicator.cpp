@@ -61,6 +61,9 @@ std::unique_ptr<Communicator> connect(const LaunchEnv& env, const std::string& d
   if (env.launcher == Launcher::Mpirun) {
 #ifdef TUNE_HAVE_MPI
     if (env.world_size == 1) return single_process();
+#ifdef TUNE_HAVE_NCCL
+    if (device == "cuda") return nccl_communicator(env, timeout_s, mpi_communicator(env, timeout_s));
+#endif
     return mpi_communicator(env, timeout_s);
 #else
     if (env.world_size == 1) return single_process();
@@ -71,7 +74,7 @@ std::unique_ptr<Communicator> connect(const LaunchEnv& env, const std::string& d
   if (env.launcher == Launcher::EnvVars && env.world_size > 1) {
     if (device == "cuda") {
 #ifdef TUNE_HAVE_NCCL
-      return nccl_communicator(env, timeout_s);
+      return nccl_communicator(env, timeout_s, nullptr);
 #else
       fail("WORLD_SIZE=", env.world_size, " with device: cuda needs NCCL, which this build lacks; build with the ",
            "CUDA toolkit's NCCL (nccl.h, libnccl) or launch CPU processes with mpirun -np ", env.world_size);

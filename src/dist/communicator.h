@@ -48,8 +48,8 @@ std::unique_ptr<Communicator> single_process();
 
 // The communicator for how this process was launched (read_launch_env()):
 // - alone, or WORLD_SIZE=1: single_process();
-// - by mpirun (OMPI_COMM_WORLD_SIZE or PMI_SIZE set): MPI (MPI_Init; MPI_Finalize when it is destroyed), or a
-//   tune::Error when this build has no MPI;
+// - by mpirun (OMPI_COMM_WORLD_SIZE or PMI_SIZE set): MPI (MPI_Init; MPI_Finalize when it is destroyed), or NCCL
+//   bootstrapped over MPI when `device` is "cuda" and the build has NCCL; a tune::Error when the build has no MPI;
 // - by torchrun-style variables with WORLD_SIZE > 1: NCCL when `device` is "cuda" and the build has NCCL (rank 0
 //   serves the NCCL id on MASTER_ADDR:MASTER_PORT); on the CPU a tune::Error saying to use mpirun (MPI processes
 //   started on their own are singletons that cannot find each other).
