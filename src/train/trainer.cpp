@@ -99,6 +99,7 @@ class Workflow {
   void run_eval(Progress& progress, double elapsed);
   RunFacts facts() const;
   void store_flos();
+  void print_throughput(double train_seconds, int64_t gradient_values);
   void save(const AdamW& optimizer, double elapsed);
 
   TrainingRun& run_;
@@ -106,6 +107,9 @@ class Workflow {
   dist::Communicator& comm_;
   fs::path out_;
   double current_flos_ = 0.0;  // this rank's flos since the last store_flos (HF current_flos)
+  int64_t tokens_ = 0;         // this rank's padded input tokens trained in this process (throughput line)
+  double sync_seconds_ = 0.0;  // time in the gradient all-reduce, and how many there were
+  int64_t syncs_ = 0;
   TrainSchedule schedule_;
   LoopState state_;
 };
@@ -125,6 +129,16 @@ RunFacts Workflow::facts() const {
 void Workflow::store_flos() {
   state_.total_flos += dist::all_reduce_scalar(comm_, current_flos_, dist::ReduceOp::Sum);
   current_flos_ = 0.0;
+}
+
+// What bench/run_dist_bench.sh reads: tokens/s of all ranks and the gradient sync's cost per optimizer step (the
+// all-reduce plus the wait for the slowest rank).
+void Workflow::print_throughput(double train_seconds, int64_t gradient_values) {
+  const double tokens = dist::all_reduce_scalar(comm_, static_cast<double>(tokens_), dist::ReduceOp::Sum);
+  std::fprintf(stderr, "throughput: %.0f tokens/s (%.0f padded input tokens in %.2f s on %d process(es)); gradient "
+               "sync of %lld values (all-reduce and wait for the slowest rank): %.3f ms per optimizer step\n",
+               train_seconds > 0 ? tokens / train_seconds : 0.0, tokens, train_seconds, comm_.world_size(),
+               static_cast<long long>(gradient_values), syncs_ ? 1e3 * sync_seconds_ / static_cast<double>(syncs_) : 0.0);
 }
 
 // A checkpoint: every rank contributes its flos and its loss accumulator, rank 0 alone writes.
@@ -171,7 +185,9 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
                " process(es) but this run has ", world, "; resume with the same number (mpirun -np ",
                state_.world_size, "), since each rank's data order and loss accumulator depend on it, or start ",
                "over with overwrite_output_dir: true");
-    if (world > 1) state_.tr_loss = state_.tr_loss_by_rank.at(static_cast<size_t>(rank));
+    TUNE_CHECK(world == 1 || state_.tr_loss_by_rank.size() == static_cast<size_t>(world), resume_from->string(),
+               ": tune_loop_state.json lacks the ranks' loss accumulators (tr_loss_by_rank); it is damaged");
+    if (world > 1) state_.tr_loss = state_.tr_loss_by_rank[static_cast<size_t>(rank)];
     std::fprintf(stderr, "resuming from %s at step %lld\n", resume_from->c_str(),
                  static_cast<long long>(state_.global_step));
   } else if (comm_.is_main()) {
@@ -209,10 +225,14 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
       state_.tr_loss += std::isfinite(loss) ? loss / plan.gradient_accumulation_steps
                                             : state_.tr_loss / (1 + state_.global_step - state_.last_logged_step);
       current_flos_ += micro_batch_flos(run_, batch);
+      tokens_ += batch.tokens();
       ++state_.total_micro_batches;
       if (!schedule_.is_update_boundary(state_.total_micro_batches, s)) continue;
 
+      const auto sync_start = Clock::now();
       accumulated.reduce(comm_);
+      sync_seconds_ += seconds_since(sync_start);
+      ++syncs_;
       const double grad_norm = clip_grad_norm(params, plan.max_grad_norm);
       optimizer.step(lr.lr_at(state_.global_step));
       zero_grads(params);
@@ -240,6 +260,7 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
     if (plan.eval_strategy == "epoch" && !run_.eval_indices.empty()) run_eval(progress, elapsed());
   }
   progress.finish();
+  print_throughput(seconds_since(t0), num_elements(params));
 
   // End of training, in LLaMA-Factory's order: save model, train metrics, state, plots.
   store_flos();
