@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config libopenblas-openmp-dev nlohmann-json3-dev libyaml-cpp-dev
-          libsentencepiece-dev libcpp-httplib-dev libgtest-dev
+          libsentencepiece-dev libcpp-httplib-dev libgtest-dev librsvg2-dev libcairo2-dev fonts-dejavu-core
           clang libclang-rt-14-dev libomp-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do

@@ -29,6 +29,7 @@ struct CommandSpec {
   std::vector<OptionSpec> options;
   int min_positional = 0, max_positional = 0;
   int (*run)(const ParsedArgs&) = nullptr;
+  bool config_keys = false;  // CONFIG [key=value ...] command: `--key value` / `--key=value` are config overrides too
 };
 
 struct ParsedArgs {

@@ -93,7 +93,8 @@ const CommandSpec& chat_command() {
       {},
       1,
       kMaxOverrides,
-      run_chat};
+      run_chat,
+      true};
   return spec;
 }
 

@@ -117,7 +117,8 @@ const CommandSpec& data_command() {
        {"show", "N", "examples to print when --out is not given", "3"}},
       1,
       kMaxOverrides,
-      run_data};
+      run_data,
+      true};
   return spec;
 }
 

@@ -52,7 +52,8 @@ const CommandSpec& export_command() {
       {},
       1,
       kMaxOverrides,
-      run_export};
+      run_export,
+      true};
   return spec;
 }
 

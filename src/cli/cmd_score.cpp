@@ -1,12 +1,15 @@
-// `tune score CONFIG [key=value ...] --in FILE.jsonl --out FILE.jsonl`: reward-model scores for a JSON Lines file of
-// conversations or pairs, streamed in batches (memory bounded by the batch, not the file).
+// `tune score CONFIG [key=value ...] --in FILE.jsonl --out FILE.jsonl`: reward-model scores for a JSON Lines file (or
+// a LLaMA-Factory .json array file) of conversations or pairs, scored in batches (JSON Lines are streamed: memory
+// bounded by the batch, not the file).
 #include <omp.h>
 
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,24 @@ class InterruptToError {
   void (*old_term_)(int);
 };
 
+// True when the stream's first non-space byte is '[' (a JSON array file); the stream is left at its start.
+bool starts_json_array(std::istream& in) {
+  char c = 0;
+  while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+  }
+  const bool array = in.good() && c == '[';
+  in.clear();
+  in.seekg(0);
+  return array;
+}
+
+std::string read_stream(std::istream& in, const std::filesystem::path& path) {
+  std::ostringstream text;
+  text << in.rdbuf();
+  TUNE_CHECK(!in.bad(), "reading --in ", path.string(), " failed");
+  return text.str();
+}
+
 struct PendingLine {
   Json object;
   ScoreItem item;
@@ -106,34 +127,47 @@ int run_score(const ParsedArgs& a) {
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 
   std::vector<PendingLine> pending;
-  int64_t line_no = 0, written = 0, skipped = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    InterruptToError::check(written);
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      Json object = parse_json_text(line, in_path, line_no);
-      ScoreItem item = read_score_item(object, model, {in_path, line_no});
-      pending.push_back({std::move(object), std::move(item)});
-    } catch (const Error& e) {
-      if (!skip_bad) throw;
-      std::fprintf(stderr, "warning: %s; line skipped (--skip-bad)\n", e.what());
-      ++skipped;
-    }
-    if (static_cast<int>(pending.size()) == batch_size) {
-      written += batch_size;
-      score_batch(scorer, pending, out);
-      progress.add(batch_size, elapsed());
-    }
-  }
-  TUNE_CHECK(in.eof(), "reading --in ", in_path.string(), " failed after line ", line_no);
-  if (!pending.empty()) {
+  int64_t written = 0, skipped = 0;
+  auto flush = [&] {
     const auto n = static_cast<int64_t>(pending.size());
     written += n;
     score_batch(scorer, pending, out);
     progress.add(n, elapsed());
+  };
+  // `parse` gives the object (a JSON Lines line is parsed here, so that --skip-bad covers its syntax errors too)
+  auto take = [&](auto parse, const ItemSource& source) {
+    InterruptToError::check(written);
+    try {
+      Json object = parse();
+      ScoreItem item = read_score_item(object, model, source);
+      pending.push_back({std::move(object), std::move(item)});
+    } catch (const Error& e) {
+      if (!skip_bad) throw;
+      std::fprintf(stderr, "warning: %s; %s skipped (--skip-bad)\n", e.what(), source.line ? "line" : "element");
+      ++skipped;
+    }
+    if (static_cast<int>(pending.size()) == batch_size) flush();
+  };
+  if (starts_json_array(in)) {
+    // LLaMA-Factory's .json dataset files: one array of objects, read whole (as LF and HF datasets read them)
+    const Json array = parse_json_text(read_stream(in, in_path), in_path);
+    TUNE_CHECK(array.is_array(), "--in ", in_path.string(), ": expected a JSON array of objects");
+    int64_t element = 0;
+    for (const Json& object : array) {
+      ++element;
+      take([&] { return object; }, ItemSource{in_path, 0, element});
+    }
+  } else {
+    int64_t line_no = 0;
+    std::string line;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      take([&] { return parse_json_text(line, in_path, line_no); }, ItemSource{in_path, line_no, 0});
+    }
+    TUNE_CHECK(in.eof(), "reading --in ", in_path.string(), " failed after line ", line_no);
   }
+  if (!pending.empty()) flush();
   InterruptToError::check(written);
   out.commit();
   progress.finish(elapsed());
@@ -151,8 +185,9 @@ const CommandSpec& score_command() {
       "score conversations or answer pairs with a reward model (JSONL in, JSONL out)",
       "tune score CONFIG.yaml [key=value ...] --in FILE.jsonl --out FILE.jsonl [--batch-size N] [--skip-bad]",
       "CONFIG names the reward model as for inference: model_name_or_path, adapter_name_or_path (the output_dir of\n"
-      "a `stage: rm` run, which holds value_head.safetensors), template, cutoff_len, rm_loss. Each line of --in is\n"
-      "one JSON object in one of LLaMA-Factory's dataset formats:\n"
+      "a `stage: rm` run, which holds value_head.safetensors), template, cutoff_len, rm_loss. --in is JSON Lines\n"
+      "(one object per line) or, as LLaMA-Factory's .json dataset files, one JSON array of objects; each object is\n"
+      "in one of LLaMA-Factory's dataset formats:\n"
       "  {\"messages\": [{\"role\": \"user\", \"content\": ...}, {\"role\": \"assistant\", ...}]}   (system first if any)\n"
       "  {\"conversations\": [{\"from\": \"human\", \"value\": ...}, {\"from\": \"gpt\", ...}]}\n"
       "  {\"instruction\": ..., \"input\": ..., \"output\": ..., \"system\": ..., \"history\": [[q, a], ...]}\n"
@@ -165,15 +200,16 @@ const CommandSpec& score_command() {
       "Each output line is the input object with \"score\" added, or \"chosen_score\" and \"rejected_score\" for a\n"
       "pair. --out is written under a temp name and renamed when all lines are done: a failed run leaves no --out,\n"
       "nor does one stopped by SIGINT/SIGTERM (it stops at the next line with an error and removes the temp file).\n"
-      "A bad line stops the run with an error naming FILE:LINE, unless --skip-bad (then it is reported on stderr and\n"
-      "left out of --out). Progress (lines, lines/s) goes to stderr.",
-      {{"in", "FILE", "JSON Lines to score", ""},
+      "A bad line stops the run with an error naming FILE:LINE (FILE element K in an array), unless --skip-bad\n"
+      "(then it is reported on stderr and left out of --out). Progress (lines, lines/s) goes to stderr.",
+      {{"in", "FILE", "JSON Lines (or a JSON array) to score", ""},
        {"out", "FILE", "where to write the scored JSON Lines", ""},
        {"batch-size", "N", "input lines per forward pass (default: per_device_eval_batch_size)", ""},
        {"skip-bad", "", "report bad lines on stderr and leave them out instead of stopping", ""}},
       1,
       kMaxOverrides,
-      run_score};
+      run_score,
+      true};
   return spec;
 }
 

@@ -62,6 +62,7 @@ int run_serve(const ParsedArgs& a) {
   if (max_body_kib < 1) throw UsageError("--max-body-kib must be at least 1");
   options.queue_size = static_cast<size_t>(queue_size);
   options.max_body_bytes = static_cast<size_t>(max_body_kib) * 1024;
+  options.strict_model = a.flag("strict-model");
 
   const InferenceModel model = load_inference_model(plan);
   ApiServer server(model, options);
@@ -80,7 +81,8 @@ const CommandSpec& serve_command() {
   static const CommandSpec spec{
       "serve",
       "serve the model over an OpenAI-compatible HTTP API (chat completions, reward scores)",
-      "tune serve CONFIG.yaml [key=value ...] [--host H] [--port N] [--queue-size N] [--max-body-kib N]",
+      "tune serve CONFIG.yaml [key=value ...] [--host H] [--port N] [--queue-size N] [--max-body-kib N]\n"
+      "                  [--strict-model]",
       "Loads the model as `tune score` does (model_name_or_path, adapter_name_or_path, template, ...) and serves\n"
       "  GET  /v1/models            {\"object\": \"list\", \"data\": [{\"id\": MODEL_ID, ...}]}; MODEL_ID is the\n"
       "                             last adapter folder's name (else the model folder's)\n"
@@ -90,19 +92,22 @@ const CommandSpec& serve_command() {
       "                             `tune score` reads, or one conversation as {\"messages\": [...]} ->\n"
       "                             {\"scores\": [score | {\"chosen_score\", \"rejected_score\"}, ...]}\n"
       "  POST /v1/score/evaluation  LLaMA-Factory's: {\"messages\": [text, ...], \"max_length\"} -> {\"scores\"}\n"
-      "\"model\" in a request may be omitted or must be MODEL_ID (else 404). One worker owns the model and runs\n"
-      "requests in arrival order; when --queue-size requests are already waiting the answer is 503 with\n"
-      "Retry-After. Bodies over --max-body-kib get 413, malformed JSON (or nested over 100 deep) 400, a route's\n"
-      "wrong method 405, a POST without Content-Length 411, all errors as OpenAI's\n"
+      "\"model\" in a request may be omitted or name any model: as in LLaMA-Factory's API, this server's model\n"
+      "answers (replies name MODEL_ID); with --strict-model any other name gets 404 (model_not_found).\n"
+      "One worker owns the model and runs requests in arrival order; when --queue-size requests are already\n"
+      "waiting the answer is 503 with Retry-After. Bodies over --max-body-kib get 413, malformed JSON (or nested\n"
+      "over 100 deep) 400, a route's wrong method 405, a POST without Content-Length 411, all errors as OpenAI's\n"
       "{\"error\": {\"message\", \"type\", \"param\", \"code\"}}. --port 0 picks a free port; the chosen address is\n"
       "printed as \"listening on http://HOST:PORT\". SIGINT/SIGTERM stop the server after the requests in progress.",
       {{"host", "H", "address to bind (0.0.0.0 for every interface)", "127.0.0.1"},
        {"port", "N", "TCP port (LLaMA-Factory's API_PORT default); 0 = any free port", "8000"},
        {"queue-size", "N", "requests that may wait for the model before 503", "256"},
-       {"max-body-kib", "N", "largest request body in KiB before 413", "1024"}},
+       {"max-body-kib", "N", "largest request body in KiB before 413", "1024"},
+       {"strict-model", "", "answer 404 to a request naming a model other than MODEL_ID", ""}},
       1,
       kMaxOverrides,
-      run_serve};
+      run_serve,
+      true};
   return spec;
 }
 

@@ -1,5 +1,4 @@
 // `tune train CONFIG [key=value ...]`: a LLaMA-Factory training/evaluation/prediction run from its YAML config.
-#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -26,8 +25,7 @@ int run_train(const ParsedArgs& a) {
         return dist::connect(env, plan->device, plan->ddp_timeout);
       },
       [&](dist::Communicator& comm) {
-        std::printf("%s", plan_to_yaml(*plan).c_str());
-        run_workflow(*plan, comm);
+        run_workflow(*plan, comm);  // prints the resolved plan once the run is set up
         return 0;
       });
 }
@@ -41,7 +39,8 @@ const CommandSpec& train_command() {
       "tune train CONFIG.yaml [key=value ...]",
       "CONFIG is a LLaMA-Factory YAML or JSON file (stage pt|sft|rm, lora_*, dataset, template, output_dir,\n"
       "per_device_train_batch_size, gradient_accumulation_steps, learning_rate, lr_scheduler_type, ...);\n"
-      "key=value arguments override it. The resolved plan is printed and saved as output_dir/tune_plan.yaml.\n"
+      "key=value, --key value and --key=value arguments override it (a true/false key alone, --do_train, means true).\n"
+      "Once the model and data are loaded the resolved plan is printed and saved as output_dir/tune_plan.yaml.\n"
       "Writes what LLaMA-Factory writes: adapter_model.safetensors + adapter_config.json (PEFT), value_head.safetensors\n"
       "(rm), trainer_state.json, *_results.json, trainer_log.jsonl, training_*.svg plots (plot_loss), README.md model\n"
       "card, checkpoint-N/ every save_steps (resume_from_checkpoint: true continues the newest).\n"
@@ -50,7 +49,8 @@ const CommandSpec& train_command() {
       {},
       1,
       kMaxOverrides,
-      run_train};
+      run_train,
+      true};
   return spec;
 }
 

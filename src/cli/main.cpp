@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/config_options.h"
 #include "core/error.h"
 
 namespace {
@@ -61,7 +62,9 @@ int run(int argc, char** argv) {
     unknown_command(args[0]);
   }
   bool help = false;
-  const auto parsed = tune::cli::parse_args(*c, {args.begin() + 1, args.end()}, &help);
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (c->config_keys) rest = tune::cli::config_options_to_overrides(*c, rest);
+  const auto parsed = tune::cli::parse_args(*c, rest, &help);
   if (help) {
     std::printf("%s", tune::cli::command_help(*c).c_str());
     return 0;

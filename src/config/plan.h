@@ -129,11 +129,14 @@ ConfigFormat config_format_of(const std::filesystem::path& file);
 // Parses a config text (source names it in messages), applies `key=value` overrides in order (later ones win;
 // a value is read as a YAML scalar, list keys also take comma lists), fills the derived defaults and checks every key
 // and the cross-key rules. Any problem -> tune::Error naming the source, key and value.
+// Warnings (a LLaMA-Factory key tune.cpp does not implement, given the value that leaves it off; report_to naming an
+// integration) go to *warnings, or to stderr as `warning: ...` lines when warnings is null.
 Plan parse_plan(std::string_view text, ConfigFormat format, const std::string& source,
-                const std::vector<std::string>& overrides = {});
+                const std::vector<std::string>& overrides = {}, std::vector<std::string>* warnings = nullptr);
 
 // Reads file (format from its extension) and calls parse_plan with the file's path as the source.
-Plan load_plan(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+Plan load_plan(const std::filesystem::path& file, const std::vector<std::string>& overrides = {},
+               std::vector<std::string>* warnings = nullptr);
 
 // Every key with its resolved value as YAML, grouped (model, method, dataset, output, train, eval, tune.cpp) under a
 // comment header, in a stable order. parse_plan of the result gives back an equal Plan.

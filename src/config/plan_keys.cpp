@@ -41,7 +41,7 @@ std::string show_optional(const std::optional<T>& x) {
 
 KeyDef bool_key(std::string name, KeyGroup g, bool Plan::*f) {
   return {std::move(name), g, [f](Plan& p, const ConfigValue& v) { p.*f = value_bool(v); },
-          [f](const Plan& p) { return std::string(p.*f ? "true" : "false"); }};
+          [f](const Plan& p) { return std::string(p.*f ? "true" : "false"); }, true};
 }
 
 KeyDef int_key(std::string name, KeyGroup g, int Plan::*f, int lo, const std::string& must_be) {
@@ -156,6 +156,18 @@ void set_flash_attn(Plan& p, const ConfigValue& v) {
   p.flash_attn = w;
 }
 
+// HF's integration names (transformers.integrations INTEGRATION_TO_CALLBACK) plus all and none. tune.cpp sends nothing
+// to any of them; the loader warns about every name but none.
+void set_report_to(Plan& p, const ConfigValue& v) {
+  const std::vector<std::string> known = {"none",     "all",     "azure_ml", "clearml",     "codecarbon",
+                                          "comet_ml", "dagshub", "dvclive",  "flyte",       "mlflow",
+                                          "neptune",  "swanlab", "trackio",  "tensorboard", "wandb"};
+  std::vector<std::string> names = value_list(v);
+  for (const auto& n : names)
+    if (!contains(known, n)) fail_value(v, "none, all or a list of HF integrations (" + join(known, ", ") + ")");
+  p.report_to = names.empty() ? std::vector<std::string>{"none"} : names;
+}
+
 // null -> unset; any number is rejected with `why` (tune.cpp has no quantization).
 KeyDef unsupported_quantization_key(std::string name, KeyGroup g, std::optional<int> Plan::*f, std::string why) {
   return {name, g,
@@ -221,7 +233,7 @@ std::vector<KeyDef> make_keys() {
   k.push_back(bool_key("save_only_model", G::Output, &Plan::save_only_model));
   k.push_back(text_key("logging_dir", G::Output, &Plan::logging_dir));
   k.push_back(bool_key("plot_loss", G::Output, &Plan::plot_loss));
-  k.push_back(list_key("report_to", G::Output, &Plan::report_to));
+  k.push_back({"report_to", G::Output, set_report_to, [](const Plan& p) { return show_list(p.report_to); }});
   k.push_back({"resume_from_checkpoint", G::Output, set_resume, show_resume});
   // train
   k.push_back(bool_key("do_train", G::Train, &Plan::do_train));

@@ -16,6 +16,7 @@ struct KeyDef {
   KeyGroup group;
   std::function<void(Plan&, const ConfigValue&)> set;  // checks the value alone (type, range, allowed words)
   std::function<std::string(const Plan&)> show;        // the stored value as YAML text
+  bool is_bool = false;  // takes true/false: on the command line `--key` alone means true (HfArgumentParser)
 };
 
 // Every key, grouped in print order.

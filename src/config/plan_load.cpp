@@ -1,57 +1,66 @@
 // Loading a Plan: config file -> raw entries -> overrides -> per-key checks -> derived defaults -> cross-key checks.
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "config/config_file.h"
+#include "config/lf_unsupported_keys.h"
 #include "config/plan.h"
 #include "config/plan_checks.h"
 #include "config/plan_keys.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/nearest_name.h"
 
 namespace tune {
 
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// The closest key within a third of the word's length (at least 2 edits), or "".
+// The closest key (tune.cpp's, or an LF key it names as unsupported) within a third of the word's length (at least
+// 2 edits), or "".
 std::string nearest_key(const std::string& word) {
   std::vector<std::string> names;
   for (const auto& k : plan_keys()) names.push_back(k.name);
   for (const auto& a : plan_key_aliases()) names.push_back(a.old_name);
-  std::string best;
-  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
-  for (const auto& n : names) {
-    const size_t d = edit_distance(word, n);
-    if (d < best_d) best_d = d, best = n;
-  }
-  return best;
+  for (const auto& k : unsupported_lf_keys()) names.push_back(k.name);
+  return nearest_name(word, names);
 }
 
-const KeyDef& find_key(const ConfigValue& v) {
+// The key definition for v, or nullptr for a LLaMA-Factory key tune.cpp does not implement whose value leaves the
+// feature off (then a warning is added). Unknown keys and unsupported features in use -> tune::Error.
+const KeyDef* find_key(const ConfigValue& v, std::vector<std::string>& warnings) {
   std::string name = v.key;
   for (const auto& a : plan_key_aliases())
     if (a.old_name == name) name = a.name;
   for (const auto& k : plan_keys())
-    if (k.name == name) return k;
+    if (k.name == name) return &k;
+  if (const UnsupportedLfKey* lf = find_unsupported_lf_key(v.key)) {
+    const std::string what = cat("`", v.key, "` is a LLaMA-Factory key that tune.cpp does not support yet (in ",
+                                 "LLaMA-Factory it ", lf->feature, ")");
+    TUNE_CHECK(leaves_feature_off(*lf, v), v.source, ": ", what, "; got '", v.text(), "'", v.where,
+               "; remove the key to train without it");
+    warnings.push_back(cat(v.source, ": ", what, "; ignored, since '", v.text(), "'", v.where, " leaves it off"));
+    return nullptr;
+  }
   const std::string near = nearest_key(v.key);
   fail(v.source, ": unknown key '", v.key, "'", v.where,
        near.empty() ? std::string("; see the resolved plan (tune_plan.yaml) for every valid key")
                     : "; did you mean '" + near + "'?");
+}
+
+// report_to names integrations (HF's wandb, tensorboard, ...; "all" = every installed one); tune.cpp has none, so
+// anything but none is said out loud instead of silently doing nothing.
+void warn_report_to(const Plan& plan, const std::string& source, std::vector<std::string>& warnings) {
+  std::vector<std::string> named;
+  for (const auto& r : plan.report_to)
+    if (r != "none") named.push_back(r);
+  if (named.empty()) return;
+  std::string list;
+  for (const auto& r : named) list += (list.empty() ? "" : ", ") + r;
+  warnings.push_back(cat(source, ": report_to: ", list,
+                         " is not supported: tune.cpp has no reporting integrations and sends nothing anywhere; the "
+                         "metrics are in output_dir/trainer_log.jsonl and trainer_state.json (plot_loss: true draws "
+                         "them); set report_to: none to silence this"));
 }
 
 }  // namespace
@@ -65,32 +74,40 @@ ConfigFormat config_format_of(const std::filesystem::path& file) {
 }
 
 Plan parse_plan(std::string_view text, ConfigFormat format, const std::string& source,
-                const std::vector<std::string>& overrides) {
+                const std::vector<std::string>& overrides, std::vector<std::string>* warnings) {
   const std::vector<ConfigValue> entries = read_config_entries(text, format, source);
+  std::vector<std::string> notes;
   Plan plan;
   plan.lora_alpha = 0;  // unset until a value arrives; resolved below
   std::map<std::string, std::string> file_key_of;  // current key name -> the spelling used in the file
   for (const auto& v : entries) {
-    const KeyDef& key = find_key(v);
-    const auto [it, fresh] = file_key_of.emplace(key.name, v.key);
+    const KeyDef* key = find_key(v, notes);
+    if (!key) continue;
+    const auto [it, fresh] = file_key_of.emplace(key->name, v.key);
     TUNE_CHECK(fresh, source, ": '", it->second, "' and '", v.key,
-               "' are the old and new names of the same key; keep one of them (", key.name, ")");
-    key.set(plan, v);
+               "' are the old and new names of the same key; keep one of them (", key->name, ")");
+    key->set(plan, v);
   }
   for (const auto& arg : overrides) {
     const ConfigValue v = read_override(arg);
-    find_key(v).set(plan, v);
+    if (const KeyDef* key = find_key(v, notes)) key->set(plan, v);
   }
   resolve_plan_defaults(plan);
   check_plan(plan, source);
+  warn_report_to(plan, source, notes);
+  if (warnings)
+    warnings->insert(warnings->end(), notes.begin(), notes.end());
+  else
+    for (const auto& n : notes) std::fprintf(stderr, "warning: %s\n", n.c_str());
   return plan;
 }
 
-Plan load_plan(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+Plan load_plan(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+               std::vector<std::string>* warnings) {
   const ConfigFormat format = config_format_of(file);
   TUNE_CHECK(std::filesystem::exists(file), "config file ", file.string(),
              " not found; pass the path of a LLaMA-Factory .yaml or .json config");
-  return parse_plan(read_text_file(file), format, file.string(), overrides);
+  return parse_plan(read_text_file(file), format, file.string(), overrides, warnings);
 }
 
 std::vector<std::string> lora_target_modules(const Plan& plan) {

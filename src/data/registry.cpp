@@ -2,8 +2,11 @@
 // columns of its current preference form.
 #include "data/registry.h"
 
+#include <algorithm>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/nearest_name.h"
 #include "data/json_rows.h"
 
 namespace tune {
@@ -50,10 +53,38 @@ class EntryReader {
   std::string where_;
 };
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 std::string known_names(const Json& info) {
   std::string names;
   for (const auto& item : info.items()) names += (names.empty() ? "" : ", ") + item.key();
   return names.empty() ? "(none)" : names;
+}
+
+// The names LLaMA-Factory's dataset_info.json entries use (data/parser.py, v0.5 to HEAD: DatasetAttr and its
+// columns and tags). LF ignores any other name, so a misspelt "colums" silently fell back to the default columns.
+const std::vector<std::string> kEntryKeys = {"hf_hub_url", "ms_hub_url", "om_hub_url", "script_url", "cloud_file_name",
+                                             "file_name", "file_sha1", "formatting", "ranking", "subset", "split",
+                                             "folder", "num_samples", "revision", "columns", "tags"};
+const std::vector<std::string> kColumnKeys = {"prompt", "query", "response", "history", "messages", "system", "tools",
+                                              "images", "videos", "audios", "chosen", "rejected", "kto_tag"};
+const std::vector<std::string> kTagKeys = {"role_tag",        "content_tag",  "user_tag",  "assistant_tag",
+                                           "observation_tag", "function_tag", "system_tag"};
+
+// Every key of obj is one of `known`; else tune::Error naming the key, the dataset and the nearest known key.
+void check_known_keys(const EntryReader& r, const Json& obj, const std::vector<std::string>& known,
+                      const std::string& section) {
+  for (const auto& item : obj.items()) {
+    if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
+    const std::string near = nearest_name(item.key(), known);
+    fail(r.where(), ": unknown key '", section, item.key(), "'",
+         near.empty() ? "; LLaMA-Factory's keys here are " + join_names(known)
+                      : "; did you mean '" + section + near + "'?");
+  }
 }
 
 void read_columns(const EntryReader& r, const Json& columns, DatasetSpec& spec) {
@@ -97,6 +128,7 @@ DatasetSpec read_entry(const std::string& name, const Json& entry, const fs::pat
                        const fs::path& info_file) {
   EntryReader r(entry, cat(info_file.string(), ": dataset '", name, "'"));
   TUNE_CHECK(entry.is_object(), r.where(), " must be a JSON object");
+  check_known_keys(r, entry, kEntryKeys, "");
   for (const char* hub : {"hf_hub_url", "ms_hub_url", "script_url"}) {
     TUNE_CHECK(!r.find(entry, hub), r.where(), " uses ", hub, "; tune.cpp reads local files only; download the "
                "dataset and set file_name");
@@ -119,6 +151,7 @@ DatasetSpec read_entry(const std::string& name, const Json& entry, const fs::pat
     fail(r.where(), ": formatting must be \"alpaca\" or \"sharegpt\", got \"", formatting, "\"");
   }
   if (const Json* columns = r.object("columns")) {
+    check_known_keys(r, *columns, kColumnKeys, "columns.");
     read_columns(r, *columns, spec);
     spec.columns_given = true;
   } else {
@@ -130,7 +163,10 @@ DatasetSpec read_entry(const std::string& name, const Json& entry, const fs::pat
       spec.columns.messages = "conversations";
     }
   }
-  if (const Json* tags = r.object("tags"); tags && spec.formatting == Formatting::ShareGpt) read_tags(r, *tags, spec);
+  if (const Json* tags = r.object("tags")) {
+    check_known_keys(r, *tags, kTagKeys, "tags.");
+    if (spec.formatting == Formatting::ShareGpt) read_tags(r, *tags, spec);
+  }
   return spec;
 }
 

@@ -14,8 +14,9 @@ namespace tune {
 // HF's name of a dtype in config.json: "float32", "bfloat16", "float16".
 std::string_view torch_dtype_name(DType t);
 
-// The source config.json text with its dtype set to `dtype`: every dtype key it has ("torch_dtype" of transformers
-// 4.x, "dtype" of v5) is updated, "torch_dtype" is added when it has neither; every other key is kept in its order.
+// The source config.json text with its dtype set to `dtype`: every top-level dtype key it has ("torch_dtype" of
+// transformers 4.x, "dtype" of v5) is updated, "torch_dtype" is added after the last key when it has neither; every
+// other byte is kept, so numbers stay as the source wrote them (1e-06, 10000.0). Ends with a newline.
 std::string config_json_with_dtype(std::string_view source_text, const std::string& source, DType dtype);
 
 // generation_config.json as save_pretrained derives it from a config without one: bos, eos and pad token ids.

@@ -1,10 +1,20 @@
 #include "io/hf_config_write.h"
 
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/atomic_file.h"
+#include "core/py_json.h"
 
 namespace tune {
+
+namespace {
+
+// The double whose shortest text is the float's own (1e-6f -> 1e-06, not 9.999999974752427e-07), so config.json shows
+// the number the way the HF config that held it wrote it.
+double as_written(float x) { return std::stod(py_float_repr(x)); }
+
+}  // namespace
 
 std::string hf_config_json(const ModelConfig& cfg) {
   nlohmann::ordered_json j;
@@ -19,7 +29,7 @@ std::string hf_config_json(const ModelConfig& cfg) {
   j["head_dim"] = cfg.head_dim;
   j["hidden_act"] = "gelu_pytorch_tanh";
   j["hidden_activation"] = "gelu_pytorch_tanh";
-  j["rms_norm_eps"] = cfg.rms_norm_eps;
+  j["rms_norm_eps"] = as_written(cfg.rms_norm_eps);
   j["rope_theta"] = cfg.rope_theta;
   j["max_position_embeddings"] = cfg.max_position_embeddings;
   j["tie_word_embeddings"] = cfg.tie_word_embeddings;

@@ -7,6 +7,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "report/svg_chart.h"
+#include "report/svg_png.h"
 
 namespace tune {
 
@@ -54,7 +55,12 @@ std::vector<std::filesystem::path> plot_loss(const std::filesystem::path& dir, c
     std::string file_key = key;
     std::replace(file_key.begin(), file_key.end(), '/', '_');
     const auto path = dir / ("training_" + file_key + ".svg");
-    write_file_atomic(path, render_svg(chart));
+    const std::string svg = render_svg(chart);
+    write_file_atomic(path, svg);
+    // LF writes training_<key>.png: the same chart as a PNG beside the SVG
+    auto png = path;
+    png.replace_extension(".png");
+    write_file_atomic(png, svg_to_png(svg, path.string()));
     written.push_back(path);
   }
   return written;

@@ -1,4 +1,5 @@
-// LLaMA-Factory's plot_loss as SVG: training_<key>.svg per logged metric, the raw curve plus its smoothed curve.
+// LLaMA-Factory's plot_loss as SVG and PNG: training_<key>.svg and .png per logged metric, the raw curve plus its
+// smoothed curve.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -17,8 +18,9 @@ std::vector<std::string> plot_keys(const std::string& stage);
 
 // For each key, every history entry holding it gives a point (step, value); non-finite values are left out. Writes
 // <dir>/training_<key with '/' -> '_'>.svg (atomically) with the "original" curve (alpha 0.4) and the "smoothed" one,
-// title "training <key> of <dir>", x label "step", y label <key>, like LF's PNGs. Keys without points are skipped,
-// as LF does (it warns). Returns the files written.
+// title "training <key> of <dir>", x label "step", y label <key>, like LF's PNGs, and beside it the same chart as
+// training_<key>.png (svg_to_png, atomically). Keys without points are skipped, as LF does (it warns). Returns the
+// SVG files written (each has its .png twin).
 std::vector<std::filesystem::path> plot_loss(const std::filesystem::path& dir, const LogHistory& log_history,
                                              const std::vector<std::string>& keys);
 

@@ -83,6 +83,7 @@ ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
   ctx.created = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
   ctx.max_items_per_forward = std::max(1, model.plan.per_device_eval_batch_size);
+  ctx.strict_model = options.strict_model;
   // OpenMP's thread count is per thread: the worker, which runs every model call, needs the plan's too
   if (model.plan.threads > 0) impl_->queue.try_push([n = model.plan.threads] { omp_set_num_threads(n); });
   if (model.value_head) ctx.scorer = std::make_unique<RewardScorer>(model);

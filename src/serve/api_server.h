@@ -14,6 +14,8 @@ struct ServeOptions {
   int port = 8000;                      // 0: any free port (see ApiServer::port)
   size_t queue_size = 256;              // requests waiting for the model; one more gets 503 + Retry-After
   size_t max_body_bytes = 1 << 20;      // a larger request body gets 413
+  bool strict_model = false;            // a request's "model" must be the served model's id (else 404); LLaMA-Factory's
+                                        // API ignores the field, and so does the default
 };
 
 class ApiServer {

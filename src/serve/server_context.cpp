@@ -32,7 +32,7 @@ void ServerContext::check_model(const Json& body) const {
   auto it = body.find("model");
   if (it == body.end() || it->is_null()) return;
   if (!it->is_string()) throw bad_request("invalid_model", "\"model\" must be a string");
-  if (*it != model.model_id)
+  if (strict_model && *it != model.model_id)
     throw ApiError(404, "invalid_request_error", "model_not_found",
                    "the model '" + it->get<std::string>() + "' does not exist; this server serves '" + model.model_id +
                        "' (GET /v1/models)");

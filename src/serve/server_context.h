@@ -25,10 +25,12 @@ struct ServerContext {
   std::unique_ptr<Generator> generator;  // null without a chat template; used on the worker thread only
   int64_t created = 0;                   // unix time the model was loaded (the "created" of /v1/models)
   int max_items_per_forward = 8;         // per_device_eval_batch_size
+  bool strict_model = false;             // check_model refuses other model names (ServeOptions::strict_model)
 
   // The request body as a JSON object: ApiError 400 (invalid_json) when it is not one.
   Json parse_body(const httplib::Request& req) const;
-  // A "model" field, when present, must name this server's model: 404 (model_not_found) otherwise.
+  // A "model" field, when present, must be a string (400 otherwise); with strict_model it must name this server's
+  // model (404 model_not_found otherwise), else any name is served by this model, as LLaMA-Factory's API does.
   void check_model(const Json& body) const;
 
   // Runs f on the worker thread and waits for its result; ApiError 503 (queue_full) when the queue is full. What f

@@ -25,19 +25,24 @@ EvalResult evaluate_sharded(GemmaModel& model, const TrainingRun& run, std::span
   double* accuracy = loss + n;
   double* chosen = accuracy + n;
   double* rejected = chosen + n;
+  // This rank's batches back to back: every one is full (the padding saw to it), so evaluate() cuts the same batches.
+  std::vector<int64_t> mine, positions;
   for (int64_t step = 0; step < steps; ++step) {
-    const int64_t begin = batch_begin(step, bs, world, rank);
-    const EvalResult b = evaluate(model, run, rank_batch(padded, bs, world, rank, step));
-    for (int64_t j = 0; j < bs && begin + j < n; ++j) {  // positions >= n are accelerate's padding duplicates
-      const int64_t p = begin + j;
-      loss[p] = b.run.loss;
-      if (rm) {
-        chosen[p] = b.chosen_scores[static_cast<size_t>(j)];
-        rejected[p] = b.rejected_scores[static_cast<size_t>(j)];
-        accuracy[p] = b.chosen_scores[static_cast<size_t>(j)] > b.rejected_scores[static_cast<size_t>(j)];
-      } else if (sft_accuracy) {
-        accuracy[p] = b.sample_accuracy[static_cast<size_t>(j)];
-      }
+    const auto part = rank_batch(padded, bs, world, rank, step);
+    mine.insert(mine.end(), part.begin(), part.end());
+    for (int64_t j = 0; j < bs; ++j) positions.push_back(batch_begin(step, bs, world, rank) + j);
+  }
+  const EvalResult r = evaluate(model, run, mine);
+  for (size_t k = 0; k < positions.size(); ++k) {
+    const int64_t p = positions[k];
+    if (p >= n) continue;  // accelerate's padding duplicates
+    loss[p] = r.sample_loss[k];
+    if (rm) {
+      chosen[p] = r.chosen_scores[k];
+      rejected[p] = r.rejected_scores[k];
+      accuracy[p] = r.chosen_scores[k] > r.rejected_scores[k];
+    } else if (sft_accuracy) {
+      accuracy[p] = r.sample_accuracy[k];
     }
   }
   comm.all_reduce(std::span<double>(gathered), dist::ReduceOp::Sum);

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <iostream>
 
 #include "core/error.h"
+#include "report/eval_progress.h"
 #include "train/collate.h"
 #include "train/rm_loss.h"
 
@@ -76,10 +78,14 @@ double train_micro_batch(GemmaModel& model, const TrainingRun& run, const Batch&
 EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const int64_t> indices) {
   const auto t0 = std::chrono::steady_clock::now();
   const size_t batch_size = static_cast<size_t>(run.plan.per_device_eval_batch_size);
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  EvalProgress progress(static_cast<int64_t>((indices.size() + batch_size - 1) / batch_size), std::cerr,
+                        EvalProgress::stderr_is_terminal());
   EvalResult out;
   double loss_sum = 0.0, accuracy_sum = 0.0;
   int64_t correct_pairs = 0, batches = 0;
   for (size_t start = 0; start < indices.size(); start += batch_size) {
+    if (batches > 0) progress.update(batches, elapsed());
     const auto part = indices.subspan(start, std::min(batch_size, indices.size() - start));
     const Batch batch = make_batch(run, part);
     model.forward(batch, ForwardOptions{});
@@ -87,6 +93,7 @@ EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const i
     if (run.stage == Stage::Rm) {
       const RmLossResult r = rm_loss(run, model.values(), batch, nullptr);
       loss_sum += r.loss * static_cast<double>(part.size());
+      out.sample_loss.insert(out.sample_loss.end(), part.size(), r.loss);
       for (size_t i = 0; i < r.chosen_scores.size(); ++i) {
         correct_pairs += r.chosen_scores[i] > r.rejected_scores[i];
         out.chosen_scores.push_back(r.chosen_scores[i]);
@@ -97,8 +104,11 @@ EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const i
     Tensor logits;
     const LmLossResult r = model.lm_head_loss(0.0f, run.plan.compute_accuracy ? &logits : nullptr);
     loss_sum += r.mean() * static_cast<double>(part.size());
-    if (run.plan.compute_accuracy) accuracy_sum += token_accuracy_sum(logits, batch, run.cfg.vocab_size, out.sample_accuracy);
+    out.sample_loss.insert(out.sample_loss.end(), part.size(), r.mean());
+    if (run.plan.compute_accuracy)
+      accuracy_sum += token_accuracy_sum(logits, batch, run.cfg.vocab_size, out.sample_accuracy);
   }
+  progress.finish(batches, elapsed());
   const double n = static_cast<double>(indices.size());
   out.run.loss = loss_sum / n;
   if (run.stage == Stage::Rm) out.run.accuracy = static_cast<double>(correct_pairs) / n;

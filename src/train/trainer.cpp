@@ -394,6 +394,9 @@ void run_workflow(const Plan& plan, dist::Communicator& comm) {
   if (comm.is_main()) {
     fs::create_directories(plan.output_dir);
     write_file_atomic(fs::path(plan.output_dir) / "tune_plan.yaml", plan_to_yaml(plan));
+    // printed once the run is set up, so a run that cannot start shows its error alone
+    std::printf("%s# saved as %s\n", plan_to_yaml(plan).c_str(), (fs::path(plan.output_dir) / "tune_plan.yaml").c_str());
+    std::fflush(stdout);  // before the stderr lines of training
   }
   GemmaModel model(run.cfg, run.weights, &run.adapter, run.value_head ? &*run.value_head : nullptr);
   std::fprintf(stderr, "model %s: %d layers, hidden %d, %d heads / %d kv heads x %d, vocab %d\n",

@@ -59,18 +59,21 @@ struct ExampleDirs {
   }
 };
 
-// Every file LLaMA-Factory leaves in output_dir (PNG plots are SVG here), and nothing else.
+// Every file LLaMA-Factory leaves in output_dir (its PNG plots, plus SVG twins), and nothing else.
 void check_output_files(const ExampleDirs& d) {
   for (const char* f : {"adapter_model.safetensors", "adapter_config.json", "value_head.safetensors",
                         "trainer_state.json", "train_results.json", "eval_results.json", "all_results.json",
                         "trainer_log.jsonl", "README.md", "tokenizer.model", "tokenizer_config.json",
                         "special_tokens_map.json", "training_loss.svg", "training_eval_loss.svg",
-                        "training_eval_accuracy.svg", "tune_plan.yaml"})
+                        "training_eval_accuracy.svg", "training_loss.png", "training_eval_loss.png",
+                        "training_eval_accuracy.png", "tune_plan.yaml"})
     EXPECT_TRUE(fs::is_regular_file(d.out() / f)) << f;
   for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"})
     EXPECT_EQ(read_bytes(d.out() / f), read_bytes(d.model() / f)) << f;
   for (const char* f : {"training_loss.svg", "training_eval_loss.svg", "training_eval_accuracy.svg"})
     EXPECT_NE(read_bytes(d.out() / f).find("<svg"), std::string::npos) << f;
+  for (const char* f : {"training_loss.png", "training_eval_loss.png", "training_eval_accuracy.png"})
+    EXPECT_EQ(read_bytes(d.out() / f).compare(0, 8, "\x89PNG\r\n\x1a\n"), 0) << f;
   // save_steps is 500 (HF's default) and the run has 47 steps: no checkpoint, nothing temporary left.
   for (const auto& e : fs::directory_iterator(d.out())) {
     EXPECT_FALSE(e.is_directory()) << e.path();

@@ -168,6 +168,55 @@ TEST_F(Score, BadLineStopsWithFileLineAndLeavesNoOutput) {
   EXPECT_EQ(folder_listing(folder), std::vector<std::string>{"in.jsonl"});
 }
 
+// LLaMA-Factory's .json dataset files hold one array of objects: `tune score` reads them as well as JSON Lines, and
+// scores each element exactly as the same object on a line.
+TEST_F(Score, JsonArrayFileScoresAsItsJsonLines) {
+  const Json rows = Json::parse(read_bytes(kAgeBiasData / "age_bias_test.json"));
+  ASSERT_TRUE(rows.is_array());
+  Json first = Json::array();
+  std::string lines;
+  for (size_t i = 0; i < 10; ++i) first.push_back(rows[i]), lines += rows[i].dump() + "\n";
+  first.push_back({{"prompt", "Who?"}, {"response", "Ann."}});
+  lines += Json{{"prompt", "Who?"}, {"response", "Ann."}}.dump() + "\n";
+  write_text(tmp("array.json"), "\n  " + first.dump(2) + "\n");
+  write_text(tmp("array_lines.jsonl"), lines);
+  const TuneRun a = score(tmp("array.json"), tmp("array_scored.jsonl"), {"--batch-size", "3"});
+  ASSERT_EQ(a.exit_code, 0) << tail(a.output);
+  EXPECT_NE(a.output.find("wrote 11 scored lines"), std::string::npos) << a.output;
+  const TuneRun l = score(tmp("array_lines.jsonl"), tmp("array_lines_scored.jsonl"), {"--batch-size", "3"});
+  ASSERT_EQ(l.exit_code, 0) << tail(l.output);
+  const std::vector<Json> from_array = read_lines(tmp("array_scored.jsonl"));
+  ASSERT_EQ(from_array.size(), 11u);
+  EXPECT_EQ(from_array, read_lines(tmp("array_lines_scored.jsonl")));
+  EXPECT_TRUE(from_array[0].contains("chosen_score")) << from_array[0];
+  EXPECT_TRUE(from_array[10].contains("score")) << from_array[10];
+}
+
+TEST_F(Score, BadJsonArrayNamesFileAndElementAndLeavesNoOutput) {
+  const fs::path folder = tmp("bad_array");
+  fs::create_directories(folder);
+  write_text(folder / "in.json", "[{\"prompt\": \"q\", \"response\": \"a\"},\n 5,\n {\"prompt\": \"q\"}]\n");
+  const TuneRun e = score(folder / "in.json", folder / "out.jsonl");
+  EXPECT_EQ(e.exit_code, 2);
+  EXPECT_NE(e.output.find("error: " + (folder / "in.json").string() + " element 2: expected a JSON object, got number"),
+            std::string::npos)
+      << e.output;
+  EXPECT_EQ(folder_listing(folder), std::vector<std::string>{"in.json"});
+
+  write_text(folder / "in.json", "[{\"prompt\": \"q\", \"response\": \"a\"},\n {\"prompt\": ]\n");
+  const TuneRun m = score(folder / "in.json", folder / "out.jsonl");
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.output.find((folder / "in.json").string() + ":2: malformed JSON"), std::string::npos) << m.output;
+  EXPECT_EQ(folder_listing(folder), std::vector<std::string>{"in.json"});
+
+  write_text(folder / "in.json", "[{\"prompt\": \"q\", \"response\": \"a\"}, {\"prompt\": \"q\"}]");
+  const TuneRun k = score(folder / "in.json", folder / "out.jsonl", {"--skip-bad"});
+  ASSERT_EQ(k.exit_code, 0) << tail(k.output);
+  EXPECT_NE(k.output.find("in.json element 2: no answer to score"), std::string::npos) << k.output;
+  EXPECT_NE(k.output.find("; element skipped (--skip-bad)"), std::string::npos) << k.output;
+  EXPECT_EQ(read_lines(folder / "out.jsonl").size(), 1u);
+}
+
 TEST_F(Score, SkipBadReportsAndLeavesOutBadLines) {
   write_text(tmp("mixed.jsonl"),
              "{\"prompt\": \"q\", \"response\": \"a\"}\n{\"text\": 1}\n{\"prompt\": \"q\", \"response\": \"b\"}\nnot json\n");

@@ -300,8 +300,24 @@ TEST_F(Serve, AClientLeavingAStreamDoesNotHurtTheServer) {
   EXPECT_EQ(e.code, 0);
 }
 
+// As LLaMA-Factory's API: the "model" field names no model to choose, so any name is served by the loaded one.
+TEST_F(Serve, AnyModelNameIsServedByDefault) {
+  ServerProcess s({rm_.config.string(), "--port", "0"}, tmp("serve.log"));
+  const Json in = Json::array({inputs()[0]});
+  const Json named = post(s, "/v1/score", Json{{"model", "gpt-4"}, {"input", in}}.dump(), 200);
+  const Json unnamed = post(s, "/v1/score", Json{{"input", in}}.dump(), 200);
+  EXPECT_EQ(named["model"], "rm");
+  EXPECT_EQ(named["scores"], unnamed["scores"]);
+  const Json chat = post(s, "/v1/chat/completions",
+                         R"({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "hi"}]})", 200);
+  EXPECT_EQ(chat["model"], "rm");
+  EXPECT_EQ(chat["usage"]["completion_tokens"], 10);
+  expect_error(post(s, "/v1/score", R"({"model": 7, "input": [{"prompt": "q", "response": "a"}]})", 400),
+               "invalid_model", "\"model\" must be a string");
+}
+
 TEST_F(Serve, BadRequestsGetOpenAiStyleErrors) {
-  ServerProcess s({rm_.config.string(), "--port", "0", "--max-body-kib", "4"}, tmp("serve.log"));
+  ServerProcess s({rm_.config.string(), "--port", "0", "--max-body-kib", "4", "--strict-model"}, tmp("serve.log"));
   expect_error(post(s, "/v1/score", "{\"input\": [", 400), "invalid_json", "not valid JSON");
   expect_error(post(s, "/v1/score", "[1, 2]", 400), "invalid_json", "must be a JSON object");
   expect_error(post(s, "/v1/score", R"({"model": "gpt-4", "input": [{"prompt": "q", "response": "a"}]})", 404),

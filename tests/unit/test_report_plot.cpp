@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,9 @@
 #include "report/log_history.h"
 #include "report/plot_loss.h"
 #include "report/svg_chart.h"
+#include "report/svg_png.h"
+
+#include <cairo.h>
 
 namespace tune {
 namespace {
@@ -180,6 +184,89 @@ TEST_F(PlotLoss, WritesOneChartPerLoggedKey) {
   }
   EXPECT_NE(slurp(dir_ / "training_eval_loss.svg").find(">training eval_loss of " + dir_.string() + "</text>"),
             std::string::npos);
+}
+
+// A PNG's IHDR width and height (big-endian, after the 8-byte signature and the chunk's length and type), or {0, 0}.
+std::pair<uint32_t, uint32_t> png_size(const std::string& png) {
+  if (png.size() < 24 || png.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0 || png.compare(12, 4, "IHDR") != 0) return {0, 0};
+  auto be32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(png[at + i]);
+    return v;
+  };
+  return {be32(16), be32(20)};
+}
+
+struct PngPixels {
+  int width = 0, height = 0;
+  size_t white = 0, dark = 0, blue = 0;  // pixels near white, near black (text, axes), and the curve's #1f77b4
+};
+
+// Decodes the PNG with cairo (an independent decoder of the bytes) and counts pixel kinds.
+PngPixels decode_png(const std::string& png) {
+  struct Reader {
+    const std::string* bytes;
+    size_t at = 0;
+  } reader{&png};
+  cairo_surface_t* s = cairo_image_surface_create_from_png_stream(
+      [](void* closure, unsigned char* data, unsigned int length) {
+        auto* r = static_cast<Reader*>(closure);
+        if (r->at + length > r->bytes->size()) return CAIRO_STATUS_READ_ERROR;
+        std::copy_n(r->bytes->data() + r->at, length, data);
+        r->at += length;
+        return CAIRO_STATUS_SUCCESS;
+      },
+      &reader);
+  PngPixels out;
+  if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+    out.width = cairo_image_surface_get_width(s);
+    out.height = cairo_image_surface_get_height(s);
+    const int stride = cairo_image_surface_get_stride(s);
+    const unsigned char* data = cairo_image_surface_get_data(s);
+    for (int y = 0; y < out.height; ++y)
+      for (int x = 0; x < out.width; ++x) {
+        uint32_t px = 0;
+        std::memcpy(&px, data + static_cast<size_t>(y) * stride + static_cast<size_t>(x) * 4, 4);
+        const int r = px >> 16 & 0xff, g = px >> 8 & 0xff, b = px & 0xff;
+        if (r > 240 && g > 240 && b > 240) ++out.white;
+        if (r < 80 && g < 80 && b < 80) ++out.dark;
+        if (std::abs(r - 0x1f) < 24 && std::abs(g - 0x77) < 24 && std::abs(b - 0xb4) < 24) ++out.blue;
+      }
+  }
+  cairo_surface_destroy(s);
+  return out;
+}
+
+// LF writes training_<key>.png: each SVG has a PNG twin of the SVG's pixel size, with the curve and text drawn.
+TEST_F(PlotLoss, WritesAPngBesideEachSvg) {
+  LogHistory h = Json::array();
+  for (int step = 1; step <= 30; ++step) h.push_back(train_log_entry(2.0 / step, 1.0, 1e-6, step / 30.0, step));
+  const auto files = plot_loss(dir_, h, {"loss"});
+  ASSERT_EQ(files, (std::vector<fs::path>{dir_ / "training_loss.svg"}));
+  const std::string png = slurp(dir_ / "training_loss.png");
+  const std::string svg = slurp(dir_ / "training_loss.svg");
+  const size_t w_at = svg.find("width=\""), h_at = svg.find("height=\"");
+  ASSERT_NE(w_at, std::string::npos);
+  const uint32_t svg_w = std::stoul(svg.substr(w_at + 7)), svg_h = std::stoul(svg.substr(h_at + 8));
+  EXPECT_EQ(png_size(png), std::make_pair(svg_w, svg_h));
+  const PngPixels px = decode_png(png);
+  ASSERT_EQ(px.width, static_cast<int>(svg_w));
+  ASSERT_EQ(px.height, static_cast<int>(svg_h));
+  const size_t total = static_cast<size_t>(px.width) * px.height;
+  EXPECT_GT(px.white, total / 2);   // the white background
+  EXPECT_LT(px.white, total);       // not blank
+  EXPECT_GT(px.dark, 200u);         // axes, ticks and labels
+  EXPECT_GT(px.blue, 300u);         // the smoothed curve
+  EXPECT_FALSE(fs::exists(dir_ / "training_eval_loss.png"));
+}
+
+TEST(SvgPng, BadSvgIsAnError) {
+  try {
+    svg_to_png("<svg", "x.svg");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("x.svg: librsvg cannot read the SVG"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(PlotLoss, SkipsMissingKeysAndSanitizesSlashes) {
