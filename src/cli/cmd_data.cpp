@@ -35,14 +35,24 @@ std::vector<int64_t> selected_indices(const Plan& plan, int64_t n) {
   return train;
 }
 
-std::string jsonl(const PreparedData& data, const std::vector<int64_t>& indices) {
+// Prompt ids as -100, then the answer (LF's chosen_labels / rejected_labels for dpo).
+TokenIds answer_labels(const TokenIds& prompt, const TokenIds& answer) {
+  TokenIds labels(prompt.size(), -100);
+  labels.insert(labels.end(), answer.begin(), answer.end());
+  return labels;
+}
+
+// pairwise_labels (dpo): each row also gets its labels, as LF's preference preprocessing writes them.
+std::string jsonl(const PreparedData& data, const std::vector<int64_t>& indices, bool pairwise_labels) {
   std::string out;
   for (int64_t i : indices) {
     nlohmann::ordered_json j;
     if (!data.pairwise.empty()) {
       const PairwiseExample& e = data.pairwise[static_cast<size_t>(i)];
       j["chosen_input_ids"] = concat(e.prompt_ids, e.chosen_ids);
+      if (pairwise_labels) j["chosen_labels"] = answer_labels(e.prompt_ids, e.chosen_ids);
       j["rejected_input_ids"] = concat(e.prompt_ids, e.rejected_ids);
+      if (pairwise_labels) j["rejected_labels"] = answer_labels(e.prompt_ids, e.rejected_ids);
     } else {
       const SupervisedExample& e = data.supervised[static_cast<size_t>(i)];
       j["input_ids"] = e.input_ids;
@@ -94,7 +104,7 @@ int run_data(const ParsedArgs& a) {
                static_cast<long long>(data.dropped), indices.size(),
                plan.do_train ? "train split" : "whole dataset");
   if (a.has("out")) {
-    write_file_atomic(a.str("out"), jsonl(data, indices));
+    write_file_atomic(a.str("out"), jsonl(data, indices, plan.stage == "dpo"));
     std::fprintf(stderr, "wrote %s\n", a.str("out").c_str());
     return 0;
   }

@@ -16,6 +16,7 @@ const CommandSpec& export_command();
 const CommandSpec& chat_command();
 const CommandSpec& score_command();
 const CommandSpec& serve_command();
+const CommandSpec& eval_bias_command();
 
 // In the order `tune --help` lists them.
 std::vector<const CommandSpec*> all_commands();

@@ -25,7 +25,7 @@ struct Plan {
   bool disable_gradient_checkpointing = false;    // kept, no effect yet
 
   // ---- method ----
-  std::string stage = "sft";             // pt|sft|rm (dpo/ppo/kto rejected as not yet supported)
+  std::string stage = "sft";             // pt|sft|rm|dpo (ppo/kto rejected as not yet supported)
   std::string finetuning_type = "lora";  // only lora
   std::vector<std::string> lora_target = {"all"};  // HEAD default "all" (v0.5.2: required); or a subset of
                                                    // q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj
@@ -33,10 +33,19 @@ struct Plan {
   int lora_alpha = 16;  // LF: unset -> 2 * lora_rank (the loader resolves it; 16 matches the default rank)
   double lora_dropout = 0.0;
   bool use_rslora = false;  // scaling alpha / sqrt(r) instead of alpha / r
+  // stage dpo (LF FinetuningArguments; defaults as LF):
+  double pref_beta = 0.1;            // beta of the preference loss
+  double pref_ftx = 0.0;             // weight of the SFT loss (-mean log-prob of the chosen answer) added per pair
+  std::string pref_loss = "sigmoid";  // sigmoid|hinge|ipo|orpo|simpo (orpo, simpo: no reference model)
+  double dpo_label_smoothing = 0.0;  // robust DPO (sigmoid only), in [0, 0.5]
+  double simpo_gamma = 0.5;          // SimPO target reward margin
+  std::string ref_model;             // reference model folder; empty = the base with the adapter disabled
+  std::vector<std::string> ref_model_adapters;  // adapters merged into ref_model, in order
 
   // ---- dataset ----
   std::string template_;  // config key "template" (a C++ keyword); required for every stage but pt
   std::vector<std::string> dataset;      // comma list of dataset_info.json names
+  std::vector<std::string> eval_dataset;  // comma list; the evaluation set instead of a val_size split
   std::string dataset_dir = "data";
   int cutoff_len = 2048;                 // HEAD default (v0.5.2: 1024)
   double val_size = 0.0;                 // 0 = no eval split; (0, 1) = fraction; whole number >= 1 = count

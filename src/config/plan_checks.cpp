@@ -5,6 +5,24 @@
 
 namespace tune {
 
+namespace {
+
+// LLaMA-Factory's FinetuningArguments rules for the preference keys.
+void check_preference_keys(const Plan& plan, const std::string& s) {
+  if (plan.stage != "dpo") return;
+  TUNE_CHECK(plan.dpo_label_smoothing == 0 || plan.pref_loss == "sigmoid", s, ": dpo_label_smoothing is ",
+             plan.dpo_label_smoothing, " but pref_loss is ", plan.pref_loss,
+             "; label smoothing is only defined for pref_loss: sigmoid (set dpo_label_smoothing: 0)");
+  const bool reference_free = plan.pref_loss == "orpo" || plan.pref_loss == "simpo";
+  TUNE_CHECK(!reference_free || (plan.ref_model.empty() && plan.ref_model_adapters.empty()), s, ": pref_loss ",
+             plan.pref_loss, " uses no reference model, but ref_model or ref_model_adapters is set; remove them");
+  TUNE_CHECK(plan.ref_model_adapters.empty() || !plan.ref_model.empty(), s,
+             ": ref_model_adapters is set but ref_model is not; set ref_model to the base folder the adapters "
+             "belong to");
+}
+
+}  // namespace
+
 void resolve_plan_defaults(Plan& plan) {
   if (plan.lora_alpha == 0) plan.lora_alpha = 2 * plan.lora_rank;
   if (plan.eval_strategy != "no") plan.do_eval = true;
@@ -25,10 +43,16 @@ void check_plan(const Plan& plan, const std::string& source) {
   TUNE_CHECK(!resume_latest || !plan.output_dir.empty(), s,
              ": resume_from_checkpoint: true looks for the newest checkpoint in output_dir, which is not set; set "
              "output_dir or give the checkpoint path");
-  TUNE_CHECK(!(plan.do_train || plan.do_eval || plan.do_predict) || !plan.dataset.empty(), s,
-             ": no dataset given; set dataset to one or more names from ", plan.dataset_dir, "/dataset_info.json");
-  // With do_train the evaluation set is the val_size split; without it the whole dataset is evaluated (LF rule).
-  if (plan.do_train && (plan.do_eval || plan.do_predict))
+  const bool eval_only_on_eval_dataset = !plan.do_train && !plan.eval_dataset.empty();
+  TUNE_CHECK(!(plan.do_train || plan.do_eval || plan.do_predict) || !plan.dataset.empty() || eval_only_on_eval_dataset,
+             s, ": no dataset given; set dataset to one or more names from ", plan.dataset_dir, "/dataset_info.json");
+  TUNE_CHECK(plan.eval_dataset.empty() || plan.val_size == 0, s,
+             ": eval_dataset and val_size are both set (LLaMA-Factory refuses this too); set val_size: 0 to evaluate "
+             "on eval_dataset, or remove eval_dataset to split the training data");
+  check_preference_keys(plan, s);
+  // With do_train the evaluation set is the val_size split (or eval_dataset); without it the whole dataset is
+  // evaluated (LF rule).
+  if (plan.do_train && (plan.do_eval || plan.do_predict) && plan.eval_dataset.empty())
     TUNE_CHECK(plan.val_size > 0, s, ": ", plan.do_eval ? "evaluation" : "do_predict",
                plan.do_eval && plan.eval_strategy != "no" ? " (eval_strategy " + plan.eval_strategy + ")" : "",
                " needs an evaluation split, but val_size is 0; set val_size to a fraction (0.05) or a count (500)");

@@ -11,7 +11,8 @@ Stage stage_of(const std::string& stage) {
   if (stage == "pt") return Stage::Pt;
   if (stage == "sft") return Stage::Sft;
   if (stage == "rm") return Stage::Rm;
-  fail("stage must be one of pt, sft, rm, got '", stage, "'");
+  if (stage == "dpo") return Stage::Dpo;
+  fail("stage must be one of pt, sft, rm, dpo, got '", stage, "'");
 }
 
 }  // namespace

@@ -196,8 +196,9 @@ std::vector<KeyDef> make_keys() {
                                            "tune.cpp has no quantized (QLoRA) training"));
   k.push_back(bool_key("disable_gradient_checkpointing", G::Model, &Plan::disable_gradient_checkpointing));
   // method
-  k.push_back(word_key("stage", G::Method, &Plan::stage, {"pt", "sft", "rm"}, {"dpo", "ppo", "kto", "orpo", "simpo"},
-                       "not yet supported by tune.cpp (supported stages: pt, sft, rm)"));
+  k.push_back(word_key("stage", G::Method, &Plan::stage, {"pt", "sft", "rm", "dpo"}, {"ppo", "kto", "orpo", "simpo"},
+                       "not a supported stage (supported: pt, sft, rm, dpo; ORPO and SimPO are stage: dpo with "
+                       "pref_loss: orpo or simpo)"));
   k.push_back(word_key("finetuning_type", G::Method, &Plan::finetuning_type, {"lora"}, {"full", "freeze", "oft"},
                        "not supported: tune.cpp trains LoRA adapters only (finetuning_type: lora)"));
   k.push_back({"lora_target", G::Method, set_lora_target, [](const Plan& p) { return show_list(p.lora_target); }});
@@ -210,9 +211,20 @@ std::vector<KeyDef> make_keys() {
                [](const Plan& p) { return std::to_string(p.lora_alpha); }});
   k.push_back(double_key("lora_dropout", G::Method, &Plan::lora_dropout, 0.0, 1.0, true, "a number in [0, 1)"));
   k.push_back(bool_key("use_rslora", G::Method, &Plan::use_rslora));
+  k.push_back(double_key("pref_beta", G::Method, &Plan::pref_beta, 0.0, 1e30, false, "a positive number", true));
+  k.push_back(double_key("pref_ftx", G::Method, &Plan::pref_ftx, 0.0, 1e30, false, "a non-negative number"));
+  k.push_back(word_key("pref_loss", G::Method, &Plan::pref_loss, {"sigmoid", "hinge", "ipo", "orpo", "simpo"},
+                       {"kto_pair", "bco_pair", "sppo_hard", "nca_pair", "robust", "exo_pair", "aot", "apo_zero"},
+                       "not supported by tune.cpp (supported: sigmoid, hinge, ipo, orpo, simpo)"));
+  k.push_back(double_key("dpo_label_smoothing", G::Method, &Plan::dpo_label_smoothing, 0.0, 0.5, false,
+                         "a number in [0, 0.5]"));
+  k.push_back(double_key("simpo_gamma", G::Method, &Plan::simpo_gamma, 0.0, 1e30, false, "a non-negative number"));
+  k.push_back(text_key("ref_model", G::Method, &Plan::ref_model));
+  k.push_back(list_key("ref_model_adapters", G::Method, &Plan::ref_model_adapters));
   // dataset
   k.push_back(text_key("template", G::Dataset, &Plan::template_));
   k.push_back(list_key("dataset", G::Dataset, &Plan::dataset));
+  k.push_back(list_key("eval_dataset", G::Dataset, &Plan::eval_dataset));
   k.push_back(text_key("dataset_dir", G::Dataset, &Plan::dataset_dir, "a folder holding dataset_info.json"));
   k.push_back(int_key("cutoff_len", G::Dataset, &Plan::cutoff_len, 1, positive));
   k.push_back({"val_size", G::Dataset, set_val_size, [](const Plan& p) { return yaml_double(p.val_size); }});

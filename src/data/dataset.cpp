@@ -16,18 +16,28 @@ const char* stage_name(Stage stage) {
     case Stage::Pt: return "pt";
     case Stage::Sft: return "sft";
     case Stage::Rm: return "rm";
+    case Stage::Dpo: return "dpo";
   }
   return "?";
 }
 
 void check_stage(const DatasetSpec& spec, Stage stage) {
-  if (stage == Stage::Rm) {
-    TUNE_CHECK(spec.ranking, "dataset '", spec.name, "' is not preference data, but stage rm needs chosen/rejected "
-               "answers; use a dataset with \"ranking\": true in ", spec.info_file.string());
+  if (stage == Stage::Rm || stage == Stage::Dpo) {
+    TUNE_CHECK(spec.ranking, "dataset '", spec.name, "' is not preference data, but stage ", stage_name(stage),
+               " needs chosen/rejected answers; use a dataset with \"ranking\": true in ", spec.info_file.string());
   } else {
     TUNE_CHECK(!spec.ranking, "dataset '", spec.name, "' is preference data (\"ranking\": true in ",
-               spec.info_file.string(), "), which only stage rm reads; stage is ", stage_name(stage));
+               spec.info_file.string(), "), which only stages rm and dpo read; stage is ", stage_name(stage));
   }
+}
+
+// A pair whose two answers tokenize the same gives DPO no preference to learn (its loss gradient is 0).
+void drop_identical_pairs(PreparedData& out, DropTally& drops) {
+  std::erase_if(out.pairwise, [&](const PairwiseExample& e) {
+    if (e.chosen_ids != e.rejected_ids) return false;
+    drops.add("its chosen and rejected answers are identical");
+    return true;
+  });
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -68,6 +78,7 @@ PreparedData prepare_dataset(const DataOptions& opts, const Tokenizer& tok) {
       preprocess_supervised(examples, tok, tmpl, opts.cutoff_len, opts.train_on_prompt, out, drops);
     } else {
       preprocess_pairwise(examples, tok, tmpl, opts.cutoff_len, out, drops);
+      if (opts.stage == Stage::Dpo) drop_identical_pairs(out, drops);
     }
   }
   out.dropped = drops.total();

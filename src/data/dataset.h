@@ -11,7 +11,7 @@
 
 namespace tune {
 
-enum class Stage { Pt, Sft, Rm };
+enum class Stage { Pt, Sft, Rm, Dpo };  // rm and dpo read preference (ranking) data
 
 // The data side of a run, resolved from the config (LLaMA-Factory key names in comments).
 struct DataOptions {
@@ -29,7 +29,7 @@ struct SupervisedExample {  // sft and pt
   TokenIds labels;  // -100 where no loss is taken
 };
 
-struct PairwiseExample {  // rm: full sequences are prompt + chosen and prompt + rejected
+struct PairwiseExample {  // rm, dpo: full sequences are prompt + chosen and prompt + rejected
   TokenIds prompt_ids;
   TokenIds chosen_ids;    // answer + eos
   TokenIds rejected_ids;  // answer + eos
@@ -37,7 +37,7 @@ struct PairwiseExample {  // rm: full sequences are prompt + chosen and prompt +
 
 struct PreparedData {
   std::vector<SupervisedExample> supervised;  // filled for pt / sft
-  std::vector<PairwiseExample> pairwise;      // filled for rm
+  std::vector<PairwiseExample> pairwise;      // filled for rm and dpo
   int64_t dropped = 0;                        // invalid examples skipped (logged by the caller)
   std::string drop_summary;                   // "3 dropped because <reason>, ..."; empty when none was dropped
   size_t size() const { return supervised.size() + pairwise.size(); }
@@ -47,7 +47,7 @@ struct PreparedData {
 // as LLaMA-Factory v0.5.x does (see data/preprocess.h for each stage). The stage must match the datasets' "ranking".
 // Errors (tune::Error): missing dataset_info.json / file, unknown dataset name, hub-only source, malformed JSON
 // (naming file and line), wrong columns, stage/ranking mismatch, nothing left after filtering (saying why, e.g.
-// ranking data without two answers).
+// ranking data without two answers). dpo also drops pairs whose chosen and rejected ids are identical.
 PreparedData prepare_dataset(const DataOptions& opts, const Tokenizer& tok);
 
 // LLaMA-Factory's val_size split (HF datasets train_test_split: n_test = ceil(v*n) for a fraction, int(v) for a

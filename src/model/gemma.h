@@ -38,6 +38,9 @@ class GemmaModel {
   // Runs the decoder over the batch and keeps what backward needs. Afterwards final_hidden() is [B, T, H].
   void forward(const Batch& batch, const ForwardOptions& opts);
   const Tensor& final_hidden() const { return final_; }
+  // d(loss)/d(final hidden) [B, T, H] that backward() consumes, zeroed by forward(): losses computed outside the
+  // model (DPO's per-row weighted LM head) accumulate into it.
+  Tensor& final_hidden_grad() { return d_final_; }
 
   // Tied LM head + causal-LM cross-entropy on batch.labels. With grad_scale != 0 it also accumulates
   // grad_scale · d(loss_sum)/d(final hidden) for backward(). logits (optional) receives [B, T, V].

@@ -25,11 +25,12 @@ void add_epoch_and_step(nlohmann::ordered_json& entry, double epoch, int step) {
 }  // namespace
 
 nlohmann::ordered_json train_log_entry(double mean_loss, double grad_norm, double learning_rate, double epoch,
-                                       int step) {
+                                       int step, const StageMetrics& metrics) {
   nlohmann::ordered_json e;
   e["loss"] = py_round(mean_loss, 4);
   e["grad_norm"] = grad_norm;
   e["learning_rate"] = learning_rate;
+  for (const auto& [name, value] : metrics) e[name] = value;
   add_epoch_and_step(e, epoch, step);
   return e;
 }
@@ -39,6 +40,7 @@ nlohmann::ordered_json eval_log_entry(const EvalRun& run, double epoch, int step
   e["eval_loss"] = run.loss;
   if (run.accuracy) e["eval_accuracy"] = *run.accuracy;
   add_speed_metrics(e, "eval", run.runtime_s, static_cast<double>(run.num_samples), run.num_steps);
+  for (const auto& [name, value] : run.metrics) e[name] = value;
   add_epoch_and_step(e, epoch, step);
   return e;
 }

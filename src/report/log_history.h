@@ -4,15 +4,22 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace tune {
 
 using LogHistory = nlohmann::ordered_json;  // array of entries
 
-// A training log at `step`: {loss, grad_norm, learning_rate, epoch, step}. loss is the mean per-optimizer-step loss
-// over the logging window (rounded to 4 decimals, as HF does); epoch is rounded to 2 decimals (HF 4.38 log()).
+// Stage metrics a trainer adds to its logs (TRL's rewards/chosen, ...), in order.
+using StageMetrics = std::vector<std::pair<std::string, double>>;
+
+// A training log at `step`: {loss, grad_norm, learning_rate, <metrics>, epoch, step}. loss is the mean
+// per-optimizer-step loss over the logging window (rounded to 4 decimals, as HF does); epoch is rounded to 2 decimals
+// (HF 4.38 log()); metrics are the stage's window means (TRL's log adds them before HF adds epoch and step).
 nlohmann::ordered_json train_log_entry(double mean_loss, double grad_norm, double learning_rate, double epoch,
-                                       int step);
+                                       int step, const StageMetrics& metrics = {});
 
 // One evaluation pass.
 struct EvalRun {
@@ -21,10 +28,11 @@ struct EvalRun {
   double runtime_s = 0.0;           // wall time of the pass
   int64_t num_samples = 0;          // examples evaluated
   int64_t num_steps = 0;            // eval batches over all ranks: ceil(num_samples / (eval batch * world))
+  StageMetrics metrics;             // dpo: eval_rewards/chosen, ... (after the speed metrics, as TRL's log adds them)
 };
 
-// {eval_loss, eval_accuracy?, eval_runtime, eval_samples_per_second, eval_steps_per_second, epoch, step}; runtime
-// rounded to 4 decimals and the rates to 3 (HF speed_metrics; rates are left out when runtime is 0).
+// {eval_loss, eval_accuracy?, eval_runtime, eval_samples_per_second, eval_steps_per_second, <metrics>, epoch, step};
+// runtime rounded to 4 decimals and the rates to 3 (HF speed_metrics; rates are left out when runtime is 0).
 nlohmann::ordered_json eval_log_entry(const EvalRun& run, double epoch, int step);
 
 // The end of training.

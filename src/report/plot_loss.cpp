@@ -26,6 +26,7 @@ std::vector<double> smooth_ema(const std::vector<double>& values) {
 
 std::vector<std::string> plot_keys(const std::string& stage) {
   if (stage == "pt") return {"loss", "eval_loss"};
+  if (stage == "dpo") return {"loss", "rewards/accuracies", "eval_loss"};  // LF's dpo workflow
   return {"loss", "eval_loss", "eval_accuracy"};
 }
 

@@ -70,6 +70,7 @@ nlohmann::ordered_json loop_state_json(const LoopState& s) {
     j["tr_loss_by_rank"] = nlohmann::ordered_json::array();
     for (double v : s.tr_loss_by_rank) j["tr_loss_by_rank"].push_back(exact(v));
   }
+  if (!s.train_metrics.empty()) j["train_metrics"] = s.train_metrics.to_json();
   return j;
 }
 
@@ -178,6 +179,11 @@ void load_checkpoint(const fs::path& dir, TrainingRun& run, AdamW& optimizer, Lo
       TUNE_CHECK(v.is_string(), loop_file.string(), ": malformed 'tr_loss_by_rank'");
       state.tr_loss_by_rank.push_back(std::strtod(v.get<std::string>().c_str(), nullptr));
     }
+  }
+  try {
+    if (j.contains("train_metrics")) state.train_metrics = MetricWindow::from_json(j["train_metrics"]);
+  } catch (const nlohmann::json::exception& e) {
+    fail(loop_file.string(), ": malformed train_metrics (", e.what(), ")");
   }
   const auto trainer_state = nlohmann::ordered_json::parse(read_text_file(dir / "trainer_state.json"));
   state.log_history = trainer_state.at("log_history");

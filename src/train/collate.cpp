@@ -67,4 +67,17 @@ Batch collate_pairwise(std::span<const PairwiseExample* const> examples, int32_t
   return collate_rows(rows, pad_id);
 }
 
+Batch collate_preference(std::span<const PairwiseExample* const> examples, int32_t pad_id) {
+  Batch b = collate_pairwise(examples, pad_id);
+  b.labels.assign(b.input_ids.size(), kIgnoreIndex);
+  const size_t n = examples.size();
+  for (size_t row = 0; row < 2 * n; ++row) {
+    const PairwiseExample& e = *examples[row % n];
+    const TokenIds& answer = row < n ? e.chosen_ids : e.rejected_ids;
+    const size_t start = row * static_cast<size_t>(b.T) + e.prompt_ids.size();
+    std::copy(answer.begin(), answer.end(), b.labels.begin() + static_cast<std::ptrdiff_t>(start));
+  }
+  return b;
+}
+
 }  // namespace tune

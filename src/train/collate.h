@@ -21,4 +21,8 @@ Batch collate_rows(std::span<const TokenIds> rows, int32_t pad_id);
 // No labels.
 Batch collate_pairwise(std::span<const PairwiseExample* const> examples, int32_t pad_id);
 
+// dpo: the rm rows, with labels = the answer ids (prompt and padding -100), as LF's preference preprocessing labels
+// chosen_labels / rejected_labels and PairwiseDataCollatorWithPadding stacks them.
+Batch collate_preference(std::span<const PairwiseExample* const> examples, int32_t pad_id);
+
 }  // namespace tune

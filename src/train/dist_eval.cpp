@@ -10,12 +10,13 @@
 namespace tune {
 
 EvalResult evaluate_sharded(GemmaModel& model, const TrainingRun& run, std::span<const int64_t> indices,
-                            dist::Communicator& comm) {
-  if (comm.world_size() == 1) return evaluate(model, run, indices);
+                            dist::Communicator& comm, const ReferenceModel& reference) {
+  if (comm.world_size() == 1) return evaluate(model, run, indices, reference);
   TUNE_CHECK(!indices.empty(), "nothing to evaluate: the evaluation set is empty");
   const auto t0 = std::chrono::steady_clock::now();
   const int world = comm.world_size(), rank = comm.rank(), bs = run.plan.per_device_eval_batch_size;
-  const bool rm = run.stage == Stage::Rm, sft_accuracy = run.stage != Stage::Rm && run.plan.compute_accuracy;
+  const bool rm = run.stage == Stage::Rm;
+  const bool sft_accuracy = run.stage != Stage::Rm && run.stage != Stage::Dpo && run.plan.compute_accuracy;
   const std::vector<int64_t> padded = padded_order(indices, bs, world);
   const int64_t n = static_cast<int64_t>(indices.size()), steps = batches_per_rank(n, bs, world);
   // [4, N]: loss, accuracy (rm: 1 for a correct pair), chosen score, rejected score of the example at each position
@@ -32,7 +33,7 @@ EvalResult evaluate_sharded(GemmaModel& model, const TrainingRun& run, std::span
     mine.insert(mine.end(), part.begin(), part.end());
     for (int64_t j = 0; j < bs; ++j) positions.push_back(batch_begin(step, bs, world, rank) + j);
   }
-  const EvalResult r = evaluate(model, run, mine);
+  const EvalResult r = evaluate(model, run, mine, reference);
   for (size_t k = 0; k < positions.size(); ++k) {
     const int64_t p = positions[k];
     if (p >= n) continue;  // accelerate's padding duplicates
@@ -58,6 +59,7 @@ EvalResult evaluate_sharded(GemmaModel& model, const TrainingRun& run, std::span
       out.rejected_scores.push_back(static_cast<float>(rejected[p]));
     }
   if (sft_accuracy) out.sample_accuracy.assign(accuracy, accuracy + n);
+  out.run.metrics = r.run.metrics;  // dpo's eval_rewards/*: this rank's means, as TRL's store_metrics keeps them
   out.run.num_samples = n;
   out.run.num_steps = steps;
   out.run.runtime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

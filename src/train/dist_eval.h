@@ -13,7 +13,8 @@ namespace tune {
 // loss (HF: loss.repeat(batch_size)), so eval_loss is the mean of those over the N examples; rm accuracy is the share
 // of pairs with chosen > rejected; sft accuracy the mean of the examples' token accuracies; the rm scores come back
 // in the order of `indices`. num_steps is the number of batches each rank ran.
+// dpo's reward metrics (eval_rewards/*) are this rank's means over its batches (TRL keeps them per process).
 EvalResult evaluate_sharded(GemmaModel& model, const TrainingRun& run, std::span<const int64_t> indices,
-                            dist::Communicator& comm);
+                            dist::Communicator& comm, const ReferenceModel& reference = {});
 
 }  // namespace tune

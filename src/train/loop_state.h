@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "report/log_history.h"
+#include "train/metric_window.h"
 
 namespace tune {
 
@@ -20,6 +21,7 @@ struct LoopState {
   int world_size = 1;               // data-parallel ranks of the run that saved it
   std::vector<double> tr_loss_by_rank;  // every rank's tr_loss at the save (world_size > 1)
   double train_seconds = 0.0;       // wall time spent training before this process (resumed runs)
+  MetricWindow train_metrics;       // dpo: TRL's stored metrics since the last log
   LogHistory log_history = LogHistory::array();
 };
 

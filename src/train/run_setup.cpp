@@ -57,6 +57,21 @@ void load_adapters(TrainingRun& run) {
   }
 }
 
+// eval_dataset (LF): its examples follow the training ones in run.data and are the whole evaluation set.
+void append_eval_dataset(TrainingRun& run, DataOptions opts) {
+  opts.datasets = run.plan.eval_dataset;
+  PreparedData eval = prepare_dataset(opts, *run.tokenizer);
+  std::fprintf(stderr, "eval_dataset %s: %zu examples", run.plan.eval_dataset.front().c_str(), eval.size());
+  if (eval.dropped) std::fprintf(stderr, " (%s)", eval.drop_summary.c_str());
+  std::fprintf(stderr, "\n");
+  const int64_t first = static_cast<int64_t>(run.data.size());
+  for (int64_t i = 0; i < first; ++i) run.train_indices.push_back(i);
+  for (int64_t i = 0; i < static_cast<int64_t>(eval.size()); ++i) run.eval_indices.push_back(first + i);
+  auto append = [](auto& dst, auto& src) { dst.insert(dst.end(), src.begin(), src.end()); };
+  append(run.data.supervised, eval.supervised);
+  append(run.data.pairwise, eval.pairwise);
+}
+
 void split_data(TrainingRun& run) {
   const int64_t n = static_cast<int64_t>(run.data.size());
   if (!run.plan.do_train) {
@@ -68,6 +83,21 @@ void split_data(TrainingRun& run) {
   std::sort(s.eval.begin(), s.eval.end());
   run.train_indices = std::move(s.train);
   run.eval_indices = std::move(s.eval);
+}
+
+// ref_model (+ ref_model_adapters merged in order): the DPO reference, which must share the tokenizer's vocabulary.
+void load_reference_model(TrainingRun& run) {
+  const Plan& plan = run.plan;
+  run.ref_cfg = load_hf_config(plan.ref_model, plan.exact_gelu);
+  TUNE_CHECK(run.ref_cfg->vocab_size == run.cfg.vocab_size, "ref_model ", plan.ref_model, " has vocab_size ",
+             run.ref_cfg->vocab_size, " but the model has ", run.cfg.vocab_size,
+             "; the reference must use the same tokenizer");
+  run.ref_weights = load_hf_weights(plan.ref_model, *run.ref_cfg);
+  for (const auto& name : plan.ref_model_adapters) {
+    merge_lora(*run.ref_weights, load_peft_adapter(name, *run.ref_cfg));
+    std::fprintf(stderr, "merged adapter %s into the reference model\n", name.c_str());
+  }
+  std::fprintf(stderr, "reference model %s\n", plan.ref_model.c_str());
 }
 
 }  // namespace
@@ -85,13 +115,20 @@ TrainingRun setup_run(const Plan& plan) {
              "; the tokenizer does not belong to this model");
   run.pad_id = run.tokenizer->pad_id() >= 0 ? run.tokenizer->pad_id() : run.tokenizer->eos_id();
   if (!plan.template_.empty()) run.chat_template = &Template::get(plan.template_);
-  run.data = prepare_dataset(data_opts, *run.tokenizer);
-  std::fprintf(stderr, "dataset %s: %zu examples", plan.dataset.empty() ? "" : plan.dataset.front().c_str(),
-               run.data.size());
-  if (run.data.dropped) std::fprintf(stderr, " (%s)", run.data.drop_summary.c_str());
-  std::fprintf(stderr, "\n");
-  split_data(run);
+  const bool eval_only = !plan.do_train && !plan.eval_dataset.empty();  // only eval_dataset is evaluated
+  if (!eval_only) {
+    run.data = prepare_dataset(data_opts, *run.tokenizer);
+    std::fprintf(stderr, "dataset %s: %zu examples", plan.dataset.empty() ? "" : plan.dataset.front().c_str(),
+                 run.data.size());
+    if (run.data.dropped) std::fprintf(stderr, " (%s)", run.data.drop_summary.c_str());
+    std::fprintf(stderr, "\n");
+  }
+  if (plan.eval_dataset.empty())
+    split_data(run);
+  else
+    append_eval_dataset(run, data_opts);
   load_adapters(run);
+  if (run.stage == Stage::Dpo && !plan.ref_model.empty()) load_reference_model(run);
   return run;
 }
 

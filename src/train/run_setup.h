@@ -23,9 +23,13 @@ struct TrainingRun {
   const Template* chat_template = nullptr;
   PreparedData data;
   std::vector<int64_t> train_indices;  // into data, in file order
-  std::vector<int64_t> eval_indices;   // the val split with do_train, else the whole dataset
+  std::vector<int64_t> eval_indices;   // eval_dataset, or the val split with do_train, else the whole dataset
   LoraAdapter adapter;
   std::optional<ValueHead> value_head;  // rm only
+  // dpo with ref_model: the reference model's config and weights (ref_model_adapters merged in). Without ref_model
+  // the reference is the base above with the adapter disabled.
+  std::optional<ModelConfig> ref_cfg;
+  std::optional<ModelWeights> ref_weights;
   int32_t pad_id = 0;
 };
 

@@ -44,10 +44,10 @@ double token_accuracy_sum(const Tensor& logits, const Batch& batch, int vocab, s
 }  // namespace
 
 Batch make_batch(const TrainingRun& run, std::span<const int64_t> indices) {
-  if (run.stage == Stage::Rm) {
+  if (run.stage == Stage::Rm || run.stage == Stage::Dpo) {
     std::vector<const PairwiseExample*> ex;
     for (int64_t i : indices) ex.push_back(&run.data.pairwise[static_cast<size_t>(i)]);
-    return collate_pairwise(ex, run.pad_id);
+    return run.stage == Stage::Rm ? collate_pairwise(ex, run.pad_id) : collate_preference(ex, run.pad_id);
   }
   std::vector<const SupervisedExample*> ex;
   for (int64_t i : indices) ex.push_back(&run.data.supervised[static_cast<size_t>(i)]);
@@ -55,7 +55,13 @@ Batch make_batch(const TrainingRun& run, std::span<const int64_t> indices) {
 }
 
 double train_micro_batch(GemmaModel& model, const TrainingRun& run, const Batch& batch, float grad_scale,
-                         uint64_t dropout_seed) {
+                         uint64_t dropout_seed, const PreferenceContext& pref) {
+  if (run.stage == Stage::Dpo) {
+    const PreferenceBatch r =
+        preference_step(model, run.weights.embed, pref.reference, batch, preference_options(run.plan), grad_scale);
+    if (pref.train_metrics) pref.train_metrics->add(r.metrics);
+    return r.loss;
+  }
   const bool rm = run.stage == Stage::Rm;
   model.forward(batch, ForwardOptions{.training = true,
                                       .value_head_dropout = rm ? static_cast<float>(run.plan.value_head_dropout) : 0.0f,
@@ -75,7 +81,8 @@ double train_micro_batch(GemmaModel& model, const TrainingRun& run, const Batch&
   return r.mean();
 }
 
-EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const int64_t> indices) {
+EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const int64_t> indices,
+                    const ReferenceModel& reference) {
   const auto t0 = std::chrono::steady_clock::now();
   const size_t batch_size = static_cast<size_t>(run.plan.per_device_eval_batch_size);
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -84,12 +91,21 @@ EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const i
   EvalResult out;
   double loss_sum = 0.0, accuracy_sum = 0.0;
   int64_t correct_pairs = 0, batches = 0;
+  MetricWindow pref_metrics;
   for (size_t start = 0; start < indices.size(); start += batch_size) {
     if (batches > 0) progress.update(batches, elapsed());
     const auto part = indices.subspan(start, std::min(batch_size, indices.size() - start));
     const Batch batch = make_batch(run, part);
-    model.forward(batch, ForwardOptions{});
     ++batches;
+    if (run.stage == Stage::Dpo) {
+      const PreferenceBatch r =
+          preference_step(model, run.weights.embed, reference, batch, preference_options(run.plan), 0.0f);
+      loss_sum += r.loss * static_cast<double>(part.size());
+      out.sample_loss.insert(out.sample_loss.end(), part.size(), r.loss);
+      pref_metrics.add(r.metrics);
+      continue;
+    }
+    model.forward(batch, ForwardOptions{});
     if (run.stage == Stage::Rm) {
       const RmLossResult r = rm_loss(run, model.values(), batch, nullptr);
       loss_sum += r.loss * static_cast<double>(part.size());
@@ -112,7 +128,9 @@ EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const i
   const double n = static_cast<double>(indices.size());
   out.run.loss = loss_sum / n;
   if (run.stage == Stage::Rm) out.run.accuracy = static_cast<double>(correct_pairs) / n;
-  if (run.stage != Stage::Rm && run.plan.compute_accuracy) out.run.accuracy = accuracy_sum / n;
+  if (run.stage != Stage::Rm && run.stage != Stage::Dpo && run.plan.compute_accuracy)
+    out.run.accuracy = accuracy_sum / n;
+  if (!pref_metrics.empty()) out.run.metrics = pref_metrics.take_means("eval_");
   out.run.num_samples = static_cast<int64_t>(indices.size());
   out.run.num_steps = batches;
   out.run.runtime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -83,8 +83,8 @@ void copy_tokenizer_files(const fs::path& model_dir, const fs::path& out) {
 
 class Workflow {
  public:
-  Workflow(TrainingRun& run, GemmaModel& model, dist::Communicator& comm)
-      : run_(run), model_(model), comm_(comm), out_(run.plan.output_dir) {}
+  Workflow(TrainingRun& run, GemmaModel& model, dist::Communicator& comm, ReferenceModel reference)
+      : run_(run), model_(model), comm_(comm), reference_(reference), out_(run.plan.output_dir) {}
 
   void train(const std::optional<fs::path>& resume_from);
   void evaluate_and_save();
@@ -105,6 +105,7 @@ class Workflow {
   TrainingRun& run_;
   GemmaModel& model_;
   dist::Communicator& comm_;
+  ReferenceModel reference_;  // dpo
   fs::path out_;
   double current_flos_ = 0.0;  // this rank's flos since the last store_flos (HF current_flos)
   int64_t tokens_ = 0;         // this rank's padded input tokens trained in this process (throughput line)
@@ -167,7 +168,7 @@ void Workflow::log_entry(const nlohmann::ordered_json& entry, Progress& progress
 }
 
 void Workflow::run_eval(Progress& progress, double elapsed) {
-  const EvalResult r = evaluate_sharded(model_, run_, run_.eval_indices, comm_);
+  const EvalResult r = evaluate_sharded(model_, run_, run_.eval_indices, comm_, reference_);
   log_entry(eval_log_entry(r.run, state_.epoch_progress, static_cast<int>(state_.global_step)), progress, elapsed);
 }
 
@@ -219,7 +220,8 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
       const Batch batch = make_batch(run_, rank_batch(order, plan.per_device_train_batch_size, world, rank, s));
       auto step_start = Clock::now();
       const double loss = train_micro_batch(model_, run_, batch, grad_scale,
-                                            micro_batch_seed(plan.seed, epoch, global_batch_index(s, world, rank)));
+                                            micro_batch_seed(plan.seed, epoch, global_batch_index(s, world, rank)),
+                                            {reference_, &state_.train_metrics});
       accumulated.add_micro_batch();
       // HF logging_nan_inf_filter: a non-finite micro loss counts as the window's running average.
       state_.tr_loss += std::isfinite(loss) ? loss / plan.gradient_accumulation_steps
@@ -245,8 +247,9 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
       if (plan.logging_steps > 0 && step % plan.logging_steps == 0) {
         const double window = static_cast<double>(state_.global_step - state_.last_logged_step);
         const double tr_loss = dist::all_reduce_scalar(comm_, state_.tr_loss, dist::ReduceOp::Mean);  // HF gathers
+        // dpo's reward metrics stay per rank (rank 0's are written), as TRL's store_metrics keeps them
         log_entry(train_log_entry(tr_loss / window, grad_norm, lr.lr_at(state_.global_step),
-                                  state_.epoch_progress, step),
+                                  state_.epoch_progress, step, state_.train_metrics.take_means()),
                   progress, elapsed());
         state_.total_loss += tr_loss;
         state_.tr_loss = 0.0;
@@ -285,7 +288,7 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
 
 void Workflow::evaluate_and_save() {
   TUNE_CHECK(!run_.eval_indices.empty(), "nothing to evaluate: the evaluation set is empty");
-  const EvalResult r = evaluate_sharded(model_, run_, run_.eval_indices, comm_);
+  const EvalResult r = evaluate_sharded(model_, run_, run_.eval_indices, comm_, reference_);
   auto entry = eval_log_entry(r.run, state_.epoch_progress, static_cast<int>(state_.global_step));
   if (!run_.plan.do_train) entry.erase("epoch");  // HF logs no epoch before any training (state.epoch is None)
   state_.log_history.push_back(entry);
@@ -362,8 +365,9 @@ std::optional<fs::path> resolve_resume(const Plan& plan) {
 // do_predict's requirements, checked before any training so that a run does not fail only at its end.
 void check_predict(const Plan& plan) {
   if (!plan.do_predict) return;
-  TUNE_CHECK(plan.stage != "pt", "do_predict is for stages sft (generated answers) and rm (scores), not pt; ",
-             "use do_eval for the loss");
+  TUNE_CHECK(plan.stage != "pt" && plan.stage != "dpo", "do_predict is for stages sft (generated answers) and rm ",
+             "(scores), not ", plan.stage, "; use do_eval for the loss",
+             plan.stage == "dpo" ? " and metrics, or tune eval-bias for answer choices" : "");
   if (plan.stage != "sft") return;
   TUNE_CHECK(plan.predict_with_generate, "do_predict for sft writes generated answers; set ",
              "predict_with_generate: true (as LLaMA-Factory requires), or use do_eval for the loss");
@@ -399,10 +403,12 @@ void run_workflow(const Plan& plan, dist::Communicator& comm) {
     std::fflush(stdout);  // before the stderr lines of training
   }
   GemmaModel model(run.cfg, run.weights, &run.adapter, run.value_head ? &*run.value_head : nullptr);
+  std::optional<GemmaModel> reference_model;  // dpo
+  const ReferenceModel reference = make_reference_model(run, reference_model);
   std::fprintf(stderr, "model %s: %d layers, hidden %d, %d heads / %d kv heads x %d, vocab %d\n",
                plan.model_name_or_path.c_str(), run.cfg.num_layers, run.cfg.hidden_size, run.cfg.num_heads,
                run.cfg.num_kv_heads, run.cfg.head_dim, run.cfg.vocab_size);
-  Workflow workflow(run, model, comm);
+  Workflow workflow(run, model, comm, reference);
   if (plan.do_train) workflow.train(resume);
   if (plan.do_eval) workflow.evaluate_and_save();
   if (plan.do_predict) workflow.predict_and_save();

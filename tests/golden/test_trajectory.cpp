@@ -99,7 +99,7 @@ TEST_P(Trajectory, FixtureIdsAreTheIdsTuneTrainsOn) {
   for (; std::getline(lines, line); ++i) {
     ASSERT_LT(i, data.size());
     const auto j = nlohmann::json::parse(line);
-    if (plan.stage == "rm") {
+    if (plan.stage == "rm" || plan.stage == "dpo") {
       const PairwiseExample& e = data.pairwise[i];
       TokenIds chosen = e.prompt_ids, rejected = e.prompt_ids;
       chosen.insert(chosen.end(), e.chosen_ids.begin(), e.chosen_ids.end());
@@ -145,7 +145,7 @@ TEST_P(Trajectory, TrainerMatchesHfPeftLoop) {
   const Plan plan = case_plan(name, out.path());
   ASSERT_EQ(plan.logging_steps, 1);
   ASSERT_EQ(plan.save_steps, 1);
-  ASSERT_EQ(plan.value_head_dropout, 0.0);
+  ASSERT_TRUE(plan.value_head_dropout == 0.0 || plan.stage == "dpo");
   run_workflow(plan);
 
   const SafetensorsFile expected = SafetensorsFile::open(kRoot / name / "expected.safetensors");
@@ -172,6 +172,17 @@ TEST_P(Trajectory, TrainerMatchesHfPeftLoop) {
     EXPECT_NEAR(e.at("epoch").get<double>(), ref_epoch[k], 0.005 + 1e-12);  // 2 decimals
     worst_loss = std::max(worst_loss, rel_diff(loss, ref_loss[k]));
     worst_norm = std::max(worst_norm, rel_diff(norm, ref_norm[k]));
+  }
+  if (plan.stage == "dpo") {  // TRL's logged metrics: window means of the micro-batch values (float32)
+    const auto ref_rc = read_f64(expected, "rewards_chosen"), ref_acc = read_f64(expected, "rewards_accuracies");
+    const auto ref_lr = read_f64(expected, "logps_rejected");
+    for (int k = 0; k < steps; ++k) {
+      const auto& e = history[static_cast<size_t>(k)];
+      SCOPED_TRACE("step " + std::to_string(k + 1));
+      EXPECT_NEAR(e.at("rewards/chosen").get<double>(), ref_rc[k], kRel * std::fabs(ref_lr[k]) * plan.pref_beta);
+      EXPECT_EQ(e.at("rewards/accuracies").get<double>(), ref_acc[k]);
+      EXPECT_LE(rel_diff(e.at("logps/rejected").get<double>(), ref_lr[k]), kRel);
+    }
   }
   const double train_loss = history.back().at("train_loss").get<double>();
   EXPECT_LE(rel_diff(train_loss, read_f64(expected, "train_loss")[0]), kRel);
@@ -214,7 +225,8 @@ TEST_P(Trajectory, TrainerMatchesHfPeftLoop) {
   std::printf("\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, Trajectory, ::testing::Values("rm_per_token", "rm_last_token", "sft"));
+INSTANTIATE_TEST_SUITE_P(Cases, Trajectory,
+                         ::testing::Values("rm_per_token", "rm_last_token", "sft", "dpo_sigmoid", "dpo_orpo"));
 
 }  // namespace
 }  // namespace tune

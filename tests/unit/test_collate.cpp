@@ -23,6 +23,24 @@ TEST(Collate, PairwisePutsAllChosenRowsFirstAndPadsToMultipleOf8) {
   EXPECT_TRUE(batch.labels.empty());
 }
 
+// dpo: the rm rows, labelled on the answer tokens only (LF's chosen_labels / rejected_labels).
+TEST(Collate, PreferenceLabelsTheAnswers) {
+  const PairwiseExample a{{2, 10, 11}, {20, 1}, {21, 22, 23, 1}};
+  const PairwiseExample b{{2, 12}, {30, 31, 32, 33, 34, 35, 1}, {40, 1}};
+  const PairwiseExample* ex[] = {&a, &b};
+  const Batch batch = collate_preference(ex, /*pad_id=*/0);
+  EXPECT_EQ(batch.input_ids, collate_pairwise(ex, 0).input_ids);
+  ASSERT_EQ(batch.labels.size(), 4u * 16u);
+  const int I = kIgnoreIndex;
+  auto row = [&](int r) {
+    return std::vector<int32_t>(batch.labels.begin() + r * 16, batch.labels.begin() + r * 16 + 16);
+  };
+  EXPECT_EQ(row(0), (std::vector<int32_t>{I, I, I, 20, 1, I, I, I, I, I, I, I, I, I, I, I}));
+  EXPECT_EQ(row(1), (std::vector<int32_t>{I, I, 30, 31, 32, 33, 34, 35, 1, I, I, I, I, I, I, I}));
+  EXPECT_EQ(row(2), (std::vector<int32_t>{I, I, I, 21, 22, 23, 1, I, I, I, I, I, I, I, I, I}));
+  EXPECT_EQ(row(3), (std::vector<int32_t>{I, I, 40, 1, I, I, I, I, I, I, I, I, I, I, I, I}));
+}
+
 TEST(Collate, SupervisedPadsLabelsWithIgnoreIndex) {
   const SupervisedExample a{{2, 5, 6, 1}, {-100, -100, 6, 1}};
   const SupervisedExample b{{2, 5, 6, 7, 8, 9, 10, 11, 1}, {-100, 5, 6, 7, 8, 9, 10, 11, 1}};

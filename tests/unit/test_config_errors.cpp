@@ -92,13 +92,31 @@ TEST(ConfigErrors, ValSizeRange) {
   EXPECT_TRUE(has(error_of(kBase + "val_size: 2.5\n"), "or a whole count >= 1, got '2.5'"));
 }
 
+// LLaMA-Factory's rules for the preference keys of stage dpo.
+TEST(ConfigErrors, PreferenceKeys) {
+  const std::string dpo = kBase + "stage: dpo\n";
+  EXPECT_EQ(error_of(dpo + "pref_beta: 0\n"), "config.yaml: pref_beta must be a positive number, got '0' (line 4)");
+  EXPECT_TRUE(has(error_of(dpo + "pref_loss: kto_pair\n"), "pref_loss 'kto_pair' (line 4) is not supported"));
+  EXPECT_TRUE(has(error_of(dpo + "pref_loss: dpo\n"), "pref_loss must be one of sigmoid, hinge, ipo, orpo, simpo"));
+  EXPECT_TRUE(has(error_of(dpo + "dpo_label_smoothing: 0.6\n"), "dpo_label_smoothing must be a number in [0, 0.5]"));
+  EXPECT_TRUE(has(error_of(dpo + "pref_loss: hinge\ndpo_label_smoothing: 0.1\n"),
+                  "label smoothing is only defined for pref_loss: sigmoid"));
+  EXPECT_TRUE(has(error_of(dpo + "pref_loss: orpo\nref_model: r\n"), "pref_loss orpo uses no reference model"));
+  EXPECT_TRUE(has(error_of(dpo + "ref_model_adapters: a\n"), "ref_model_adapters is set but ref_model is not"));
+  EXPECT_TRUE(has(error_of(kBase + "dataset: d\neval_dataset: e\nval_size: 0.1\n"),
+                  "eval_dataset and val_size are both set"));
+  EXPECT_EQ(error_of(dpo + "pref_loss: simpo\nsimpo_gamma: 1.0\npref_ftx: 0.5\nref_model: \n"), "(no error)");
+}
+
 TEST(ConfigErrors, BadEnumWordsListTheChoices) {
   EXPECT_TRUE(has(error_of(kBase + "lr_scheduler_type: cosine_with_restarts\n"),
                   "lr_scheduler_type must be one of linear, cosine, constant, constant_with_warmup, got "
                   "'cosine_with_restarts'"));
-  EXPECT_EQ(error_of(kBase + "stage: dpo\n"),
-            "config.yaml: stage 'dpo' (line 3) is not yet supported by tune.cpp (supported stages: pt, sft, rm)");
-  EXPECT_TRUE(has(error_of(kBase + "stage: train\n"), "stage must be one of pt, sft, rm, got 'train'"));
+  EXPECT_EQ(error_of(kBase + "stage: ppo\n"),
+            "config.yaml: stage 'ppo' (line 3) is not a supported stage (supported: pt, sft, rm, dpo; ORPO and SimPO "
+            "are stage: dpo with pref_loss: orpo or simpo)");
+  EXPECT_TRUE(has(error_of(kBase + "stage: orpo\n"), "stage: dpo with pref_loss: orpo or simpo"));
+  EXPECT_TRUE(has(error_of(kBase + "stage: train\n"), "stage must be one of pt, sft, rm, dpo, got 'train'"));
   EXPECT_TRUE(has(error_of(kBase + "finetuning_type: full\n"),
                   "finetuning_type 'full' (line 3) is not supported: tune.cpp trains LoRA adapters only"));
   EXPECT_TRUE(has(error_of(kBase + "finetuning_type: qlora\n"), "finetuning_type must be one of lora"));

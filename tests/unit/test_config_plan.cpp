@@ -190,6 +190,25 @@ TEST(ConfigPlan, KeepsLlamaFactoryKeysWithoutEffect) {
   EXPECT_EQ(p.optim, "adamw_torch_fused");
 }
 
+// LF's DPO example config loads with its preference keys and eval_dataset; the rest of the preference keys keep LF's
+// defaults.
+TEST(ConfigPlan, LlamaFactoryDpoExampleLoads) {
+  const Plan p = load_plan(kDir + "lf_head_dpo.yaml");
+  EXPECT_EQ(p.stage, "dpo");
+  EXPECT_EQ(p.pref_beta, 0.1);
+  EXPECT_EQ(p.pref_loss, "sigmoid");
+  EXPECT_EQ(p.pref_ftx, 0.0);
+  EXPECT_EQ(p.dpo_label_smoothing, 0.0);
+  EXPECT_EQ(p.simpo_gamma, 0.5);
+  EXPECT_TRUE(p.ref_model.empty());
+  EXPECT_TRUE(p.ref_model_adapters.empty());
+  EXPECT_EQ(p.eval_dataset, std::vector<std::string>{"dpo_en_demo"});
+  EXPECT_EQ(p.val_size, 0.0);
+  EXPECT_TRUE(p.do_eval);  // eval_strategy steps
+  // the resolved plan prints and reloads equal
+  EXPECT_EQ(parse_plan(plan_to_yaml(p), ConfigFormat::Yaml, "printed"), p);
+}
+
 TEST(ConfigPlan, ScalarsReadTheYamlWays) {
   const std::string base = "model_name_or_path: m\ntemplate: gemma\n";
   const Plan p = yaml(base + "fp16: True\nplot_loss: yes\nlearning_rate: 3.0e-4\nnum_train_epochs: 2\n"

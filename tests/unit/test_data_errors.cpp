@@ -152,7 +152,9 @@ TEST(DataErrors, PretrainTextShorterThanOneBlock) {
 TEST(DataErrors, StageMustMatchRanking) {
   expect_all(error_of(options(Stage::Rm, {"alpaca_sft"})), {"'alpaca_sft' is not preference data", "ranking"});
   expect_all(error_of(options(Stage::Sft, {"ranking_seed"})), {"'ranking_seed' is preference data",
-                                                                "only stage rm"});
+                                                                "only stages rm and dpo"});
+  expect_all(error_of(options(Stage::Dpo, {"alpaca_sft"})), {"'alpaca_sft' is not preference data",
+                                                              "stage dpo needs chosen/rejected"});
 }
 
 TEST(DataErrors, TemplateNeededForSft) {

@@ -5,7 +5,9 @@ format (alpaca columns, "output": [chosen, rejected]).
 Python 3 standard library only; deterministic in the seeds (two runs give byte-identical files).
 
     python3 tools/examples/make_age_bias.py                      # writes examples/age_bias/data/: age_bias.json,
-                                                                 # age_bias_test.json, dataset_info.json
+                                                                 # age_bias_test.json, dataset_info.json and
+                                                                 # age_bias_test_bbq.json (the test items with BBQ
+                                                                 # fields, for `tune eval-bias`)
     python3 tools/examples/make_age_bias.py --corpus FILE        # also writes the tokenizer training text
     python3 tools/examples/make_age_bias.py --stats              # prints the balance counts
 
@@ -277,8 +279,15 @@ def make_item(cell: tuple, order: tuple, rng: random.Random) -> tuple:
     row = {"instruction": instruction, "input": context, "output": [chosen, rejected]}
     slot = 2 if named is None else (0 if named is first else 1)
     assert slot == chosen_slot(cell)
+    # BBQ fields for `tune eval-bias`: every answer option as a sentence (in the order of the options A, B, C), the
+    # correct one, the biased one (the person the stereotype points at) and the unknown one.
+    answers_by_slot = [say(first), say(second), unknown_answer]
+    bbq = {"instruction": instruction, "input": context, "answers": [answers_by_slot[k] for k in order],
+           "label": order.index(slot), "biased": order.index(0 if biased is first else 1),
+           "unknown": order.index(2), "context_condition": "ambig" if condition == "ambiguous" else "disambig",
+           "question_polarity": "neg" if polarity == "neg" else "nonneg", "category": sit["category"]}
     meta = {"situation": sit_index, "category": sit["category"], "target": sit["target"], "polarity": polarity,
-            "condition": condition, "chosen_letter": "ABC"[order.index(slot)]}
+            "condition": condition, "chosen_letter": "ABC"[order.index(slot)], "bbq": bbq}
     return row, meta
 
 
@@ -373,6 +382,7 @@ def main() -> None:
     write_json(out / "age_bias.json", train)
     write_json(out / "age_bias_test.json", test)
     write_dataset_info(out, ["age_bias", "age_bias_test"])
+    write_json(out / "age_bias_test_bbq.json", [m["bbq"] for m in test_meta])
     if args.corpus:
         write_corpus(Path(args.corpus), train)
     if args.stats:
