@@ -1,6 +1,5 @@
 // `tune chat CONFIG.yaml [key=value ...]`: an interactive terminal chat with the configured model and adapters,
 // LLaMA-Factory's `llamafactory-cli chat`: the template's multi-turn prompt, streamed replies, history, /clear, /exit.
-#include <omp.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/run_config.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "infer/generator.h"
 #include "infer/inference_model.h"
 #include "infer/text_stream.h"
@@ -26,7 +26,7 @@ void say(const std::string& text) {
 
 int run_chat(const ParsedArgs& a) {
   const Plan plan = plan_from_args(a);
-  if (plan.threads > 0) omp_set_num_threads(plan.threads);
+  apply_threads(plan.threads);
   TUNE_CHECK(!plan.template_.empty(),
              "tune chat needs a chat template, but the config names none; add `template: gemma` (or gemma_current, "
              "default, alpaca, empty) to the config or pass template=NAME");

@@ -1,10 +1,14 @@
-// `tune inspect MODEL_DIR [--adapter DIR]`: loads and validates a model (and adapter) and prints what it found.
+// `tune inspect MODEL_DIR [--adapter DIR] [--template NAME]`: loads and validates a model, its tokenizer (and an
+// adapter, a template) with the checks train runs, and prints what it found.
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "io/hf_config.h"
 #include "io/hf_weights.h"
+#include "io/model_path.h"
 #include "io/peft_adapter.h"
+#include "text/template.h"
+#include "text/tokenizer.h"
 
 namespace tune::cli {
 
@@ -14,6 +18,7 @@ const char* activation_name(Activation a) { return a == Activation::GeluExact ? 
 
 int run_inspect(const ParsedArgs& a) {
   const std::string dir = a.positional[0];
+  check_model_path(dir, "tune inspect");
   const ModelConfig cfg = load_hf_config(dir, a.flag("exact-gelu"));
   const ModelWeights w = load_hf_weights(dir, cfg);
   int64_t params = w.embed.numel() + w.final_norm.numel();
@@ -26,6 +31,16 @@ int run_inspect(const ParsedArgs& a) {
               cfg.num_layers, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.rope_theta, cfg.rms_norm_eps,
               activation_name(cfg.activation), std::string(dtype_name(cfg.torch_dtype)).c_str(),
               static_cast<long long>(params));
+  const Tokenizer tok = load_model_tokenizer(dir, cfg.vocab_size, !a.flag("slow-tokenizer"));
+  std::printf("tokenizer %s: %d tokens, bos %d, eos %d, pad %d, unk %d\n", tok.source_file(), tok.vocab_size(),
+              tok.bos_id(), tok.eos_id(), tok.pad_id(), tok.unk_id());
+  if (a.has("template")) {
+    const Template& t = Template::get(a.str("template"));
+    std::string stops;
+    for (const int32_t id : t.stop_ids(tok)) stops += (stops.empty() ? "" : ", ") + tok.id_to_piece(id);
+    std::printf("template %s: eos %d (%s), stops at %s\n", t.name().c_str(), t.eos_id(tok),
+                tok.id_to_piece(t.eos_id(tok)).c_str(), stops.c_str());
+  }
   if (!a.has("adapter")) return 0;
   const std::string adir = a.str("adapter");
   const LoraAdapter adapter = load_peft_adapter(adir, cfg);
@@ -43,10 +58,12 @@ int run_inspect(const ParsedArgs& a) {
 const CommandSpec& inspect_command() {
   static const CommandSpec spec{
       "inspect",
-      "load and validate an HF model folder (and a PEFT adapter) and print what it holds",
-      "tune inspect MODEL_DIR [--adapter ADAPTER_DIR]",
+      "load and validate an HF model folder (weights, tokenizer; a PEFT adapter, a template) and print what it holds",
+      "tune inspect MODEL_DIR [--adapter ADAPTER_DIR] [--template NAME]",
       "",
       {{"adapter", "DIR", "PEFT adapter folder to load and check against the model", ""},
+       {"template", "NAME", "chat template to check against the tokenizer (its eos and stop words)", ""},
+       {"slow-tokenizer", "", "read tokenizer.model even when tokenizer.json is there (use_fast_tokenizer: false)", ""},
        {"exact-gelu", "", "use exact erf GELU (HF 4.38 behaviour) instead of the tanh approximation", ""}},
       1,
       1,

@@ -22,9 +22,10 @@ int run_new_model(const ParsedArgs& a) {
   std::optional<Tokenizer> tokenizer;
   if (a.has("tokenizer")) {
     const fs::path dir = a.str("tokenizer");
-    TUNE_CHECK(fs::is_regular_file(dir / "tokenizer.model"), "--tokenizer ", dir.string(),
-               " has no tokenizer.model; give a folder holding a SentencePiece tokenizer.model (and its "
-               "tokenizer_config.json, special_tokens_map.json), for example examples/age_bias/model");
+    TUNE_CHECK(fs::is_regular_file(dir / "tokenizer.json") || fs::is_regular_file(dir / "tokenizer.model"),
+               "--tokenizer ", dir.string(),
+               " has neither tokenizer.json nor tokenizer.model; give a folder holding an HF tokenizer.json or a "
+               "SentencePiece tokenizer.model (and its tokenizer_config.json), for example examples/age_bias/model");
     tokenizer = Tokenizer::load(dir);
   }
   ModelConfig cfg;

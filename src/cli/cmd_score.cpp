@@ -1,8 +1,6 @@
 // `tune score CONFIG [key=value ...] --in FILE.jsonl --out FILE.jsonl`: reward-model scores for a JSON Lines file (or
 // a LLaMA-Factory .json array file) of conversations or pairs, scored in batches (JSON Lines are streamed: memory
 // bounded by the batch, not the file).
-#include <omp.h>
-
 #include <cctype>
 #include <chrono>
 #include <csignal>
@@ -17,6 +15,7 @@
 #include "cli/run_config.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "infer/inference_model.h"
 #include "infer/reward_scorer.h"
 #include "infer/score_input.h"
@@ -101,7 +100,7 @@ void score_batch(RewardScorer& scorer, std::vector<PendingLine>& pending, Atomic
 int run_score(const ParsedArgs& a) {
   if (!a.has("in") || !a.has("out")) throw UsageError("tune score needs --in FILE and --out FILE; usage: " + a.spec->usage);
   const Plan plan = plan_from_args(a);
-  if (plan.threads > 0) omp_set_num_threads(plan.threads);
+  apply_threads(plan.threads);
   const std::filesystem::path in_path = a.str("in"), out_path = a.str("out");
   const int batch_size = !a.has("batch-size") ? plan.per_device_eval_batch_size : a.integer("batch-size");
   if (batch_size < 1) throw UsageError("--batch-size must be at least 1, got " + std::to_string(batch_size));

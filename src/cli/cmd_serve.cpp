@@ -1,6 +1,5 @@
 // `tune serve CONFIG [key=value ...] [--host H] [--port N]`: an OpenAI-compatible HTTP API over the configured model
 // (LLaMA-Factory's api_demo / `llamafactory-cli api`).
-#include <omp.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -10,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_config.h"
+#include "core/threads.h"
 #include "infer/inference_model.h"
 #include "serve/api_server.h"
 
@@ -52,7 +52,7 @@ class StopOnSignal {
 int run_serve(const ParsedArgs& a) {
   StopOnSignal signals;
   const Plan plan = plan_from_args(a);
-  if (plan.threads > 0) omp_set_num_threads(plan.threads);
+  apply_threads(plan.threads);
   ServeOptions options;
   options.host = a.str("host");
   options.port = a.integer("port");

@@ -1,9 +1,9 @@
 // `tune version`: the version, git revision and compute backends of this build.
 #include <cstdio>
-
-#include <omp.h>
+#include <cstdlib>
 
 #include "cli/commands.h"
+#include "core/threads.h"
 #include "core/version.h"
 
 namespace tune::cli {
@@ -11,8 +11,10 @@ namespace tune::cli {
 namespace {
 
 int run_version(const ParsedArgs&) {
-  std::printf("tune.cpp %s (git %s)\nbackends: cpu (fp32, OpenBLAS GEMM, %d OpenMP threads)\n", TUNE_VERSION,
-              TUNE_GIT_REV, omp_get_max_threads());
+  const char* wait = std::getenv("OMP_WAIT_POLICY");
+  std::printf("tune.cpp %s (git %s)\nbackends: cpu (fp32, OpenBLAS GEMM, %d OpenMP threads of %d available cores, "
+              "OMP_WAIT_POLICY %s)\n",
+              TUNE_VERSION, TUNE_GIT_REV, team_size(0), available_cores(), wait ? wait : "unset");
   return 0;
 }
 

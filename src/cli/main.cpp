@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/config_options.h"
+#include "cli/wait_policy.h"
 #include "core/error.h"
 
 namespace {
@@ -75,6 +76,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tune::cli::use_passive_wait_policy(argv);
   try {
     return run(argc, argv);
   } catch (const tune::cli::UsageError& e) {

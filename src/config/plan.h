@@ -18,7 +18,7 @@ struct Plan {
   // ---- model ----
   std::string model_name_or_path;                 // required: a local model folder
   std::vector<std::string> adapter_name_or_path;  // comma list; all but the last are merged, the last is resumed
-  bool use_fast_tokenizer = true;                 // HEAD default (v0.5.2: false); kept, no effect yet
+  bool use_fast_tokenizer = true;                 // HEAD default (v0.5.2: false); false prefers tokenizer.model
   bool trust_remote_code = false;                 // kept, no effect
   std::string flash_attn = "auto";  // HEAD: auto|disabled|sdpa|fa2|fa3 (v0.5.2 used true/false); kept, no effect yet
   std::optional<int> quantization_bit;            // any value is rejected (no QLoRA); always unset in a valid plan

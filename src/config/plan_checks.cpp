@@ -2,6 +2,7 @@
 #include "config/plan_checks.h"
 
 #include "core/error.h"
+#include "io/model_path.h"
 
 namespace tune {
 
@@ -33,6 +34,7 @@ void check_plan(const Plan& plan, const std::string& source) {
   const std::string& s = source;
   TUNE_CHECK(!plan.model_name_or_path.empty(), s,
              ": model_name_or_path is missing; set it to a local model folder (for example models/gemma-2b)");
+  check_model_path(plan.model_name_or_path, s);
   TUNE_CHECK(!(plan.fp16 && plan.bf16), s, ": fp16 and bf16 are both true; set at most one of them");
   TUNE_CHECK(plan.stage == "pt" || !plan.template_.empty(), s, ": stage ", plan.stage,
              " needs a template (the chat format of the data); set template, for example template: gemma");

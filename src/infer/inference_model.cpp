@@ -56,7 +56,8 @@ std::vector<int32_t> generation_stop_ids(const Tokenizer& tok, const Template* c
   auto add = [&](int32_t id) {
     if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   };
-  if (chat_template) add(chat_template->eos_id(tok));
+  if (chat_template)
+    for (const int32_t id : chat_template->stop_ids(tok)) add(id);
   add(tok.eos_id());
   if (const auto eot = tok.piece_to_id("<end_of_turn>")) add(*eot);
   return ids;
@@ -69,10 +70,7 @@ InferenceModel load_inference_model(const Plan& plan) {
   m.plan = plan;
   m.cfg = load_hf_config(plan.model_name_or_path, plan.exact_gelu);
   m.weights = load_hf_weights(plan.model_name_or_path, m.cfg);
-  m.tokenizer.emplace(Tokenizer::load(plan.model_name_or_path));
-  TUNE_CHECK(m.tokenizer->vocab_size() <= m.cfg.vocab_size, "the tokenizer in ", plan.model_name_or_path, " has ",
-             m.tokenizer->vocab_size(), " tokens but the model's vocab_size is ", m.cfg.vocab_size,
-             "; the tokenizer does not belong to this model");
+  m.tokenizer.emplace(load_model_tokenizer(plan.model_name_or_path, m.cfg.vocab_size, plan.use_fast_tokenizer));
   m.pad_id = m.tokenizer->pad_id() >= 0 ? m.tokenizer->pad_id() : m.tokenizer->eos_id();
   if (!plan.template_.empty()) m.chat_template = &Template::get(plan.template_);
   load_adapters(m);

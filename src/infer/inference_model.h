@@ -28,13 +28,13 @@ struct InferenceModel {
   int32_t pad_id = 0;                   // the tokenizer's pad, else its eos
   std::string model_id;                 // a short name: the last adapter folder's name, else the model folder's
 
-  // The stop ids of generation: the template's eos (eos, or <end_of_turn> for gemma_current) plus <end_of_turn>
-  // and the tokenizer's eos when the vocabulary has them.
+  // The stop ids of generation: the template's eos and stop words (e.g. <|eot_id|>, <|eom_id|> for llama3) plus
+  // <end_of_turn> and the tokenizer's eos when the vocabulary has them.
   std::vector<int32_t> stop_ids() const;
 };
 
-// Generation's stop ids for a tokenizer and (optional) chat template: the template's eos, the tokenizer's eos and
-// <end_of_turn> when the vocabulary has it; no duplicates.
+// Generation's stop ids for a tokenizer and (optional) chat template: the template's eos and stop words
+// (Template::stop_ids), the tokenizer's eos and <end_of_turn> when the vocabulary has it; no duplicates.
 std::vector<int32_t> generation_stop_ids(const Tokenizer& tok, const Template* chat_template);
 
 // Loads and checks everything; prints what it loaded to stderr. Adapters are merged in order (LLaMA-Factory's

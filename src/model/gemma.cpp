@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune {
@@ -26,7 +27,7 @@ void reuse(Tensor& t, Shape s) {
 }
 
 void add_into(float* dst, const float* src, int64_t n) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 

@@ -1,6 +1,7 @@
 // Forward and backward of a frozen linear with its LoRA branch (see lora_linear.h).
 #include "model/lora_linear.h"
 
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune {
@@ -72,7 +73,7 @@ void lora_linear_backward(float* dx, bool accumulate_dx, const float* dy, const 
   float* dxd = scratch.dxd.data();
   cpu::linear_backward_input(dxd, du, lora->A.ptr(), N, in, r, 1.0f, false);
   cpu::dropout_apply(dxd, dxd, cache.keep.data(), n_in, dropout_p);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n_in))
   for (int64_t i = 0; i < n_in; ++i) dx[i] += dxd[i];
 }
 

@@ -1,6 +1,5 @@
 #include "serve/api_server.h"
 
-#include <omp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "serve/chat_routes.h"
 #include "serve/score_routes.h"
 #include "serve/server_context.h"
@@ -85,7 +85,7 @@ ApiServer::ApiServer(const InferenceModel& model, const ServeOptions& options)
   ctx.max_items_per_forward = std::max(1, model.plan.per_device_eval_batch_size);
   ctx.strict_model = options.strict_model;
   // OpenMP's thread count is per thread: the worker, which runs every model call, needs the plan's too
-  if (model.plan.threads > 0) impl_->queue.try_push([n = model.plan.threads] { omp_set_num_threads(n); });
+  impl_->queue.try_push([n = model.plan.threads] { apply_threads(n); });
   if (model.value_head) ctx.scorer = std::make_unique<RewardScorer>(model);
   if (model.chat_template) ctx.generator = std::make_unique<Generator>(model);
 

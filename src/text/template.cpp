@@ -86,6 +86,17 @@ int32_t Template::eos_id(const Tokenizer& tok) const {
   return *id;
 }
 
+std::vector<int32_t> Template::stop_ids(const Tokenizer& tok) const {
+  std::vector<int32_t> ids;
+  auto add = [&](int32_t id) {
+    if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  };
+  add(eos_id(tok));
+  for (const std::string& word : impl_->spec.stop_words)
+    if (auto id = tok.piece_to_id(word)) add(*id);
+  return ids;
+}
+
 std::vector<EncodedTurn> Template::encode_multiturn(const Tokenizer& tok, const std::vector<Message>& messages,
                                                     const std::string& system, int cutoff_len) const {
   TUNE_CHECK(cutoff_len >= 1, "cutoff_len must be at least 1, got ", cutoff_len);

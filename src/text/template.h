@@ -37,6 +37,8 @@ class Template {
   //   "alpaca"         LF v0.5.x: LF's default system prompt, user "### Instruction:\n{q}\n\n### Response:\n",
   //                    answer "{a}"+eos, separator "\n\n".
   //   "empty"          LF >= v0.8: bare text, no eos.
+  // and the model families' templates of current LF (text/template_registry.cpp): "llama3", "llama2", "mistral",
+  // "qwen", "qwen3_nothink", "chatml", "smollm", "smollm2", "gemma2", "gemma3" (gemma3 = gemma_current's slots).
   // Unknown name -> tune::Error listing the known ones.
   static const Template& get(std::string_view name);
   static std::vector<std::string> names();
@@ -48,6 +50,9 @@ class Template {
   // The eos this template trains with: the tokenizer's eos, or for a template with LF's replace_eos its stop word
   // ("gemma_current": <end_of_turn>; Error when the tokenizer lacks it).
   int32_t eos_id(const Tokenizer& tok) const;
+  // The ids generation stops at (LF get_stop_token_ids): eos_id(tok), then the template's stop words that the
+  // tokenizer has, without repeats.
+  std::vector<int32_t> stop_ids(const Tokenizer& tok) const;
 
   // Encodes alternating user/assistant messages (user first, assistant last) into one EncodedTurn per pair, with the
   // seed-era (LF v0.5.x Template._encode + _make_pairs) rules for every template: the first user message gets the

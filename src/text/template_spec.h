@@ -26,6 +26,7 @@ struct TemplateSpec {
   bool fuse_system = false;    // LF Llama2Template: the formatted system text is prepended to the first user content
   bool efficient_eos = false;  // the assistant slots carry no eos; the caller appends one after the answer
   std::string eos_token;       // LF replace_eos: this stop word is the eos; empty = the tokenizer's eos
+  std::vector<std::string> stop_words;  // LF stop_words: generation also stops at these (those the tokenizer has)
 };
 
 // Every template tune.cpp knows, in a stable order (text/template_registry.cpp).

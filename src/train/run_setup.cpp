@@ -109,10 +109,7 @@ TrainingRun setup_run(const Plan& plan) {
   run.stage = data_opts.stage;
   run.cfg = load_hf_config(plan.model_name_or_path, plan.exact_gelu);
   run.weights = load_hf_weights(plan.model_name_or_path, run.cfg);
-  run.tokenizer.emplace(Tokenizer::load(plan.model_name_or_path));
-  TUNE_CHECK(run.tokenizer->vocab_size() <= run.cfg.vocab_size, "the tokenizer in ", plan.model_name_or_path, " has ",
-             run.tokenizer->vocab_size(), " tokens but the model's vocab_size is ", run.cfg.vocab_size,
-             "; the tokenizer does not belong to this model");
+  run.tokenizer.emplace(load_model_tokenizer(plan.model_name_or_path, run.cfg.vocab_size, plan.use_fast_tokenizer));
   run.pad_id = run.tokenizer->pad_id() >= 0 ? run.tokenizer->pad_id() : run.tokenizer->eos_id();
   if (!plan.template_.empty()) run.chat_template = &Template::get(plan.template_);
   const bool eval_only = !plan.do_train && !plan.eval_dataset.empty();  // only eval_dataset is evaluated

@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/threads.h"
 #include "data/numpy_rng.h"
 #include "dist/communicator.h"
 #include "io/peft_adapter.h"
@@ -389,7 +390,7 @@ void run_workflow(const Plan& plan, dist::Communicator& comm) {
   TUNE_CHECK(plan.device != "cuda", "device: cuda was requested but this build of tune.cpp has no CUDA backend; "
                                     "use device: cpu (or auto)");
   TUNE_CHECK(!plan.output_dir.empty(), "output_dir is not set; set it to the folder for results");
-  if (plan.threads > 0) omp_set_num_threads(plan.threads);
+  apply_threads(plan.threads);
   if (plan.fp16 || plan.bf16)
     std::fprintf(stderr, "note: %s applies to CUDA; the CPU backend computes in fp32\n", plan.fp16 ? "fp16" : "bf16");
   const std::optional<fs::path> resume = resolve_resume(plan);

@@ -207,3 +207,20 @@ TEST_F(TokenizerFolder, AddedTokensPastTheModelAndStripFlags) {
   EXPECT_EQ(tok.decode(want), "a<extra><start_of_turn>b<end_of_turn>");
   EXPECT_EQ(tok.id_to_piece(1200), "<extra>");
 }
+
+// HF's slow tokenizer with add_special_tokens=True: [bos] + ids (+ [eos]) per add_bos_token / add_eos_token.
+TEST_F(TokenizerFolder, SpecialTokensFollowAddBosAndAddEos) {
+  const Tokenizer& golden = golden_tokenizer();  // its tokenizer_config.json says add_bos_token true
+  std::vector<int32_t> want = {golden.bos_id()};
+  for (int32_t id : golden.encode("Hello world")) want.push_back(id);
+  EXPECT_EQ(golden.encode_with_special_tokens("Hello world"), want);
+  EXPECT_STREQ(golden.source_file(), "tokenizer.model");
+
+  write("tokenizer_config.json", R"({"add_bos_token": false, "add_eos_token": true})");
+  const Tokenizer tok = Tokenizer::load(dir_);
+  want = golden.encode("Hello world");
+  want.push_back(tok.eos_id());
+  EXPECT_EQ(tok.encode_with_special_tokens("Hello world"), want);
+  write("tokenizer_config.json", R"({"add_bos_token": "yes"})");
+  EXPECT_NE(load_error().find("'add_bos_token' must be true or false"), std::string::npos);
+}

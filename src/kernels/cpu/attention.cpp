@@ -1,13 +1,13 @@
 // CPU causal + key-padding masked GQA attention: per-(b, head) sgemm for Q.K^T and P.V, masked fp32 SIMD softmax rows
-// threaded with OpenMP (BLAS is only called outside parallel regions; OpenBLAS threads itself).
-#include <cblas.h>
-
+// threaded with OpenMP (each product is a cpu::sgemm, threaded by its own work).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "core/error.h"
+#include "core/threads.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -55,9 +55,9 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
       const float* qh = q + int64_t(b) * T * ldq + int64_t(h) * D;          // [T, D] stride ldq
       const float* kg = k + int64_t(b) * T * ldk + int64_t(h / group) * D;  // [T, D] stride ldk
       float* s = probs + (int64_t(b) * Nq + h) * TT;                        // [T, T]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, qh, ldq, kg, ldk, 0.0f, s, T);
+      sgemm(false, true, T, T, D, scale, qh, ldq, kg, ldk, 0.0f, s, T);
     }
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(B) * Nq * TT))
   for (int64_t row = 0; row < int64_t(B) * Nq * T; ++row) {
     const int b = int(row / (int64_t(Nq) * T)), i = int(row % T);
     masked_softmax_row(probs + row * T, mask + int64_t(b) * T, i, T);
@@ -67,7 +67,7 @@ void attention_forward(float* out, float* probs, const float* q, const float* k,
       const float* p = probs + (int64_t(b) * Nq + h) * TT;                  // [T, T]
       const float* vg = v + int64_t(b) * T * ldk + int64_t(h / group) * D;  // [T, D] stride ldk
       float* oh = out + int64_t(b) * T * ldq + int64_t(h) * D;              // [T, D] stride ldq
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, p, T, vg, ldk, 0.0f, oh, ldq);
+      sgemm(false, false, T, D, T, 1.0f, p, T, vg, ldk, 0.0f, oh, ldq);
     }
 }
 
@@ -91,13 +91,11 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
       const int64_t kv_off = int64_t(b) * T * ldk + int64_t(h / group) * D;
       const float* p = probs + (int64_t(b) * Nq + h) * TT;  // [T, T]
       // dV_g += P^T . dO_h
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1.0f, p, T, dout + q_off, ldq, 1.0f, dv + kv_off,
-                  ldk);
+      sgemm(true, false, T, D, T, 1.0f, p, T, dout + q_off, ldq, 1.0f, dv + kv_off, ldk);
       // dP = dO_h . V_g^T
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, dout + q_off, ldq, v + kv_off, ldk, 0.0f,
-                  ds.data(), T);
+      sgemm(false, true, T, T, D, 1.0f, dout + q_off, ldq, v + kv_off, ldk, 0.0f, ds.data(), T);
       // dS = P * (dP - rowsum(P * dP))
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(TT))
       for (int i = 0; i < T; ++i) {
         const float* pr = p + int64_t(i) * T;    // [T]
         float* dr = ds.data() + int64_t(i) * T;  // [T]
@@ -108,10 +106,8 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
         for (int j = 0; j < T; ++j) dr[j] = pr[j] * (dr[j] - dot);
       }
       // dQ_h = scale * dS . K_g ; dK_g += scale * dS^T . Q_h
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, scale, ds.data(), T, k + kv_off, ldk, 0.0f,
-                  dq + q_off, ldq);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, scale, ds.data(), T, q + q_off, ldq, 1.0f,
-                  dk + kv_off, ldk);
+      sgemm(false, false, T, D, T, scale, ds.data(), T, k + kv_off, ldk, 0.0f, dq + q_off, ldq);
+      sgemm(true, false, T, D, T, scale, ds.data(), T, q + q_off, ldq, 1.0f, dk + kv_off, ldk);
     }
 }
 

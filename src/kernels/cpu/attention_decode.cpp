@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -21,7 +22,7 @@ void attention_decode(float* out, const float* q, const float* k, const float* v
   std::vector<float> local;
   std::vector<float>& s_all = scores ? *scores : local;
   s_all.resize(size_t(Nq) * T);
-#pragma omp parallel for schedule(static) if (int64_t(Nq) * T * D > 32768)
+#pragma omp parallel for schedule(static) if (parallel_worth(int64_t(Nq) * T * D))
   for (int h = 0; h < Nq; ++h) {
     const float* qh = q + int64_t(h) * D;           // [D]
     const float* kg = k + int64_t(h / group) * D;   // [T, D] stride ldk

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -73,15 +74,15 @@ double lm_head_cross_entropy(float* dh, float* logits, const float* h, const flo
   float *hc = s.h.data(), *lc = s.logits.data(), *dhc = s.dh.data();
   for (int64_t c0 = 0; c0 < n; c0 += R) {
     const int m = int(std::min(R, n - c0));
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(m) * H))
     for (int r = 0; r < m; ++r) std::memcpy(hc + int64_t(r) * H, h + rows[c0 + r] * H, sizeof(float) * H);
     linear_forward(lc, hc, E, m, H, V, 1.0f, false);
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(m) * V))
     for (int r = 0; r < m; ++r)
       s.losses[c0 + r] = row_loss(lc + int64_t(r) * V, V, s.targets[c0 + r], grad_scale, dh != nullptr);
     if (!dh) continue;
     linear_backward_input(dhc, lc, E, m, H, V, 1.0f, false);
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(m) * H))
     for (int r = 0; r < m; ++r) {
       float* dst = dh + rows[c0 + r] * H;       // [H]
       const float* src = dhc + int64_t(r) * H;  // [H]

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune::cpu {
@@ -10,7 +11,7 @@ void embedding_forward(float* out, const int32_t* ids, const float* table, int N
   for (int n = 0; n < N; ++n)
     TUNE_CHECK(ids[n] >= 0 && ids[n] < V, "embedding: token id ", ids[n], " at position ", n,
                " is outside the vocabulary [0, ", V, "); check that the tokenizer matches the model");
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(N) * H))
   for (int n = 0; n < N; ++n) {
     const float* src = table + int64_t(ids[n]) * H;  // [H]
     float* dst = out + int64_t(n) * H;               // [H]

@@ -2,6 +2,7 @@
 // vectorized through the SIMD tanh/erf/exp of vec_math.h (same formulas as the scalar reference).
 #include <cstdint>
 
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/vec_math.h"
 
@@ -38,10 +39,10 @@ constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 
 void geglu_forward(float* h, const float* gate, const float* up, int64_t n, Activation act) {
   if (act == Activation::GeluTanh) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
     for (int64_t e = 0; e < n; ++e) h[e] = gelu_tanh(gate[e], gelu_tanh_t(gate[e])) * up[e];
   } else {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
     for (int64_t e = 0; e < n; ++e) h[e] = gelu_exact(gate[e], gelu_exact_erf(gate[e])) * up[e];
   }
 }
@@ -49,14 +50,14 @@ void geglu_forward(float* h, const float* gate, const float* up, int64_t n, Acti
 void geglu_backward(float* dgate, float* dup, const float* dh, const float* gate, const float* up, int64_t n,
                     Activation act) {
   if (act == Activation::GeluTanh) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
     for (int64_t e = 0; e < n; ++e) {
       const float x = gate[e], t = gelu_tanh_t(x);
       dgate[e] = dh[e] * up[e] * gelu_tanh_grad(x, t);
       dup[e] = dh[e] * gelu_tanh(x, t);
     }
   } else {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
     for (int64_t e = 0; e < n; ++e) {
       const float x = gate[e], erf = gelu_exact_erf(x);
       dgate[e] = dh[e] * up[e] * gelu_exact_grad(x, erf);

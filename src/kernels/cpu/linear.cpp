@@ -1,9 +1,8 @@
-// CPU nn.Linear matmuls (forward, input grad, weight grad) through cblas_sgemm (cblas_sgemv for a single row).
-#include <cblas.h>
-
+// CPU nn.Linear matmuls (forward, input grad, weight grad) through cpu::sgemm (cpu::sgemv for a single row).
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune::cpu {
@@ -15,11 +14,10 @@ void linear_forward(float* y, const float* x, const float* w, int N, int in, int
     return;
   }
   if (N == 1) {  // one row (a decode step): the matrix-vector product, several times faster than a 1-row GEMM
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, alpha, w, in, x, 1, accumulate ? 1.0f : 0.0f, y, 1);
+    sgemv(out, in, alpha, w, in, x, accumulate ? 1.0f : 0.0f, y);
     return;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, out, in, alpha, x, in, w, in, accumulate ? 1.0f : 0.0f, y,
-              out);
+  sgemm(false, true, N, out, in, alpha, x, in, w, in, accumulate ? 1.0f : 0.0f, y, out);
 }
 
 void linear_backward_input(float* dx, const float* dy, const float* w, int N, int in, int out, float alpha,
@@ -29,13 +27,12 @@ void linear_backward_input(float* dx, const float* dy, const float* w, int N, in
     if (!accumulate) std::fill_n(dx, int64_t(N) * in, 0.0f);
     return;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, in, out, alpha, dy, out, w, in, accumulate ? 1.0f : 0.0f,
-              dx, in);
+  sgemm(false, false, N, in, out, alpha, dy, out, w, in, accumulate ? 1.0f : 0.0f, dx, in);
 }
 
 void linear_backward_weight(float* dw, const float* dy, const float* x, int N, int in, int out, float alpha) {
   if (N == 0 || in == 0 || out == 0) return;
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, N, alpha, dy, out, x, in, 1.0f, dw, in);
+  sgemm(true, false, out, in, N, alpha, dy, out, x, in, 1.0f, dw, in);
 }
 
 }  // namespace tune::cpu

@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include "core/threads.h"
+
 namespace tune::cpu {
 
 void lm_head_row_logps(double* logp_sum, int64_t* n_valid, float* dlogp, const float* h, const float* E,
@@ -22,7 +24,7 @@ void lm_head_logit_sums(double* sums, const float* h, const float* E, int B, int
   std::vector<double> e_sum(size_t(H), 0.0);  // [H] Σ_v E[v]
   for (int v = 0; v < V; ++v)
     for (int c = 0; c < H; ++c) e_sum[size_t(c)] += E[int64_t(v) * H + c];
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(B) * T * H))
   for (int b = 0; b < B; ++b) {
     double acc = 0.0;
     for (int t = 0; t < T; ++t) {
@@ -35,7 +37,7 @@ void lm_head_logit_sums(double* sums, const float* h, const float* E, int B, int
 
 void add_row_scaled(float* dst, const float* src, const double* w, int B, int T, int H) {
   const int64_t row = int64_t(T) * H;
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(B) * row))
   for (int b = 0; b < B; ++b) {
     const float wb = float(w[b]);
     float* d = dst + b * row;

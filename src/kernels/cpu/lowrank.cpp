@@ -2,12 +2,12 @@
 // more than the arithmetic at these shapes, so small ranks take parallel SIMD loops that work on 4 rows at a time
 // (one load of the thin factor feeds 4 FMAs); ranks above kMaxLoopRank go to sgemm. (The rank-r update y += u.b has
 // no such variant: sgemm is as fast there.)
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
+#include "core/threads.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune::cpu {
@@ -35,7 +35,7 @@ void lowrank_down(float* u, const float* x, const float* a, int N, int K, int r,
     linear_forward(u, x, a, N, K, r, alpha, false);
     return;
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(int64_t(N) * K * r))
   for (int n0 = 0; n0 < N; n0 += kRowBlock) {
     const float* x0 = x + int64_t(n0) * K;  // [rows, K]
     float* u0 = u + int64_t(n0) * r;        // [rows, r]
@@ -66,12 +66,12 @@ void lowrank_down(float* u, const float* x, const float* a, int N, int K, int r,
 void lowrank_outer_add(float* g, const float* u, const float* x, int N, int r, int K, float alpha) {
   if (N == 0 || r == 0 || K == 0) return;
   if (r > kMaxLoopRank) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, K, N, alpha, u, r, x, K, 1.0f, g, K);
+    sgemm(true, false, r, K, N, alpha, u, r, x, K, 1.0f, g, K);
     return;
   }
   // Column tiles are independent: each thread sums whole [r, tile] blocks over all rows, then adds alpha * sum to g.
   const int tiles = (K + kColTile - 1) / kColTile;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(int64_t(N) * K * r))
   for (int t = 0; t < tiles; ++t) {
     const int k0 = t * kColTile, w = std::min(kColTile, K - k0);
     float acc[kMaxLoopRank * kColTile];  // [r, w]

@@ -4,12 +4,13 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune::cpu {
 
 void rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int N, int C, float eps) {
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(N) * C))
   for (int n = 0; n < N; ++n) {
     const float* xr = x + int64_t(n) * C;  // [C]
     float* yr = y + int64_t(n) * C;        // [C]
@@ -24,7 +25,7 @@ void rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int 
 }
 
 void rmsnorm_backward(float* dx, const float* dy, const float* x, const float* w, const float* rstd, int N, int C) {
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(N) * C))
   for (int n = 0; n < N; ++n) {
     const float* xr = x + int64_t(n) * C;    // [C]
     const float* dyr = dy + int64_t(n) * C;  // [C]

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune::cpu {
@@ -10,7 +11,7 @@ namespace tune::cpu {
 void rope_tables(float* cos_t, float* sin_t, int T, int D, double theta) {
   TUNE_CHECK(D > 0 && D % 2 == 0, "rope: head_dim ", D, " must be positive and even; check head_dim in config.json");
   const int half = D / 2;
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(T) * half))
   for (int p = 0; p < T; ++p)
     for (int i = 0; i < half; ++i) {
       // HF: inv_freq = 1.0 / (base ** (arange(0, D, 2).float() / D)) and angle = pos.float() * inv_freq, all fp32.
@@ -24,7 +25,7 @@ void rope_tables(float* cos_t, float* sin_t, int T, int D, double theta) {
 // Rotates every [D] vector of x[B,T,nh,D] by the angles of its row t; sign = +1 forward, -1 for the inverse.
 static void rotate(float* x, const float* cos_t, const float* sin_t, int B, int T, int nh, int D, float sign) {
   const int half = D / 2;
-#pragma omp parallel for
+#pragma omp parallel for if (parallel_worth(int64_t(B) * T * nh * D))
   for (int64_t bt = 0; bt < int64_t(B) * T; ++bt) {
     const int t = int(bt % T);
     const float* c = cos_t + int64_t(t) * half;  // [D/2]

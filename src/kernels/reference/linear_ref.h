@@ -42,4 +42,20 @@ void linear_backward_weight(T* dw, const T* dy, const T* x, int N, int in, int o
     }
 }
 
+// C[M,N] = alpha * op(A)[M,K] . op(B)[K,N] + beta * C, row-major, op = transpose when trans_* (the oracle for
+// cpu::sgemm; cpu::sgemv is the trans_b = false, N = 1 case).
+template <class T>
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, std::type_identity_t<T> alpha, const T* A, int lda,
+          const T* B, int ldb, std::type_identity_t<T> beta, T* C, int ldc) {
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      T acc = 0;
+      for (int k = 0; k < K; ++k)
+        acc += (trans_a ? A[int64_t(k) * lda + i] : A[int64_t(i) * lda + k]) *
+               (trans_b ? B[int64_t(j) * ldb + k] : B[int64_t(k) * ldb + j]);
+      T& dst = C[int64_t(i) * ldc + j];
+      dst = alpha * acc + (beta == 0 ? T(0) : beta * dst);
+    }
+}
+
 }  // namespace tune::ref
