@@ -390,7 +390,7 @@ void run_workflow(const Plan& plan, dist::Communicator& comm) {
   TUNE_CHECK(plan.device != "cuda", "device: cuda was requested but this build of tune.cpp has no CUDA backend; "
                                     "use device: cpu (or auto)");
   TUNE_CHECK(!plan.output_dir.empty(), "output_dir is not set; set it to the folder for results");
-  apply_threads(plan.threads);
+  apply_threads(plan.threads, comm.local_world_size());  // ranks on one machine share its cores
   if (plan.fp16 || plan.bf16)
     std::fprintf(stderr, "note: %s applies to CUDA; the CPU backend computes in fp32\n", plan.fp16 ? "fp16" : "bf16");
   const std::optional<fs::path> resume = resolve_resume(plan);
