@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(cmake ninja-build g++ pkg-config libopenblas-openmp-dev nlohmann-json3-dev libyaml-cpp-dev
           libsentencepiece-dev libcpp-httplib-dev libgtest-dev librsvg2-dev libcairo2-dev fonts-dejavu-core
           libicu-dev zlib1g-dev
-          clang libclang-rt-14-dev libomp-dev)
+          clang libclang-rt-14-dev libomp-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -90,7 +90,7 @@ struct Plan {
   bool bf16 = false;
   int64_t seed = 42;
   int logging_steps = 500;  // HF 4.x default
-  int ddp_timeout = 1800;   // seconds; kept, no effect yet
+  int ddp_timeout = 1800;   // seconds a data-parallel collective may wait before the job is ended
   int dataloader_num_workers = 0;  // kept, no effect (batches are built in the training thread)
 
   // ---- eval ----

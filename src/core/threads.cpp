@@ -84,15 +84,15 @@ int available_cores() {
   return cores;
 }
 
-int team_size(int requested) {
-  const int cores = available_cores();
+int team_size(int requested, int local_processes) {
+  const int cores = std::max(1, available_cores() / std::max(1, local_processes));
   if (requested > 0) return std::min(requested, cores);
   const std::optional<int> env = omp_num_threads_env();
   return env ? std::min(*env, cores) : cores;
 }
 
-int apply_threads(int requested) {
-  const int n = team_size(requested);
+int apply_threads(int requested, int local_processes) {
+  const int n = team_size(requested, local_processes);
   omp_set_num_threads(n);
   return n;
 }

@@ -15,15 +15,16 @@ int available_cores();
 // quota or a text that is not a cpu.max line.
 std::optional<int> cpu_max_cores(std::string_view cpu_max);
 
-// The team size for the plan's `threads`: 0 means every available core (or OMP_NUM_THREADS when that is set and
-// smaller); a request above available_cores() is capped there, because threads beyond the cores only wait on
-// each other at every barrier.
-int team_size(int requested);
+// The team size for the plan's `threads` when `local_processes` processes of one job share this machine (mpirun
+// ranks; 1 alone): each gets available_cores() / local_processes cores (at least 1). 0 means all of its share (or
+// OMP_NUM_THREADS when that is set and smaller); a request above the share is capped there, because threads beyond
+// the cores only wait on each other at every barrier.
+int team_size(int requested, int local_processes = 1);
 
-// Sets the calling thread's OpenMP team size to team_size(requested) and returns it (OpenBLAS's OpenMP build shares
-// the team; kernels/cpu/gemm decides how much of it a product uses). OpenMP keeps the count per thread: a thread
-// that runs model code (the serve worker) calls this itself.
-int apply_threads(int requested);
+// Sets the calling thread's OpenMP team size to team_size(requested, local_processes) and returns it (OpenBLAS's
+// OpenMP build shares the team; kernels/cpu/gemm decides how much of it a product uses). OpenMP keeps the count per
+// thread: a thread that runs model code (the serve worker) calls this itself.
+int apply_threads(int requested, int local_processes = 1);
 
 // Work a loop needs before a parallel region pays off: waking the team and joining it cost 10-25 microseconds on
 // an idle machine and a scheduler time slice when a thread has lost its core to another process. Below it a loop

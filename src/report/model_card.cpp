@@ -176,7 +176,7 @@ std::vector<std::pair<std::string, std::string>> hyperparameters(const Plan& pla
   h.emplace_back("train_batch_size", std::to_string(train_batch));
   h.emplace_back("eval_batch_size", std::to_string(eval_batch));
   h.emplace_back("seed", std::to_string(plan.seed));
-  if (world_size > 1) {
+  if (world_size > 1) {  // HF writes multi-GPU for every DDP run, CPU processes too (parallel_mode DISTRIBUTED)
     h.emplace_back("distributed_type", "multi-GPU");
     h.emplace_back("num_devices", std::to_string(world_size));
   }

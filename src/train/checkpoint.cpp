@@ -65,6 +65,11 @@ nlohmann::ordered_json loop_state_json(const LoopState& s) {
   j["epoch_progress"] = exact(s.epoch_progress);
   j["total_flos"] = exact(s.total_flos);
   j["train_seconds"] = exact(s.train_seconds);
+  j["world_size"] = s.world_size;
+  if (!s.tr_loss_by_rank.empty()) {
+    j["tr_loss_by_rank"] = nlohmann::ordered_json::array();
+    for (double v : s.tr_loss_by_rank) j["tr_loss_by_rank"].push_back(exact(v));
+  }
   if (!s.train_metrics.empty()) j["train_metrics"] = s.train_metrics.to_json();
   return j;
 }
@@ -156,6 +161,7 @@ void load_checkpoint(const fs::path& dir, TrainingRun& run, AdamW& optimizer, Lo
     state.step_in_epoch = j.at("step_in_epoch").get<int64_t>();
     state.total_micro_batches = j.at("total_micro_batches").get<int64_t>();
     state.last_logged_step = j.at("last_logged_step").get<int64_t>();
+    state.world_size = j.value("world_size", 1);  // checkpoints from before data parallelism: one process
   } catch (const nlohmann::json::exception& e) {
     fail(loop_file.string(), ": missing or malformed counter (", e.what(), ")");
   }
@@ -164,6 +170,16 @@ void load_checkpoint(const fs::path& dir, TrainingRun& run, AdamW& optimizer, Lo
   state.epoch_progress = from_exact(j, "epoch_progress", loop_file);
   state.total_flos = from_exact(j, "total_flos", loop_file);
   state.train_seconds = from_exact(j, "train_seconds", loop_file);
+  state.tr_loss_by_rank.clear();
+  if (j.contains("tr_loss_by_rank")) {
+    const auto& by_rank = j["tr_loss_by_rank"];
+    TUNE_CHECK(by_rank.is_array() && by_rank.size() == static_cast<size_t>(state.world_size), loop_file.string(),
+               ": 'tr_loss_by_rank' must list one value per rank (world_size ", state.world_size, ")");
+    for (const auto& v : by_rank) {
+      TUNE_CHECK(v.is_string(), loop_file.string(), ": malformed 'tr_loss_by_rank'");
+      state.tr_loss_by_rank.push_back(std::strtod(v.get<std::string>().c_str(), nullptr));
+    }
+  }
   try {
     if (j.contains("train_metrics")) state.train_metrics = MetricWindow::from_json(j["train_metrics"]);
   } catch (const nlohmann::json::exception& e) {

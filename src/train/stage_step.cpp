@@ -18,8 +18,9 @@ RmLossResult rm_loss(const TrainingRun& run, const Tensor& values, const Batch& 
                                           : rm_per_token_loss(values, batch, run.pad_id, dvalues);
 }
 
-// LLaMA-Factory's ComputeAccuracy: per example, the share of valid shifted targets the argmax predicts; summed.
-double token_accuracy_sum(const Tensor& logits, const Batch& batch, int vocab) {
+// LLaMA-Factory's ComputeAccuracy: per example, the share of valid shifted targets the argmax predicts (appended to
+// `per_example`); returns their sum.
+double token_accuracy_sum(const Tensor& logits, const Batch& batch, int vocab, std::vector<double>& per_example) {
   double sum = 0.0;
   for (int b = 0; b < batch.B; ++b) {
     int64_t valid = 0, correct = 0;
@@ -33,7 +34,9 @@ double token_accuracy_sum(const Tensor& logits, const Batch& batch, int vocab) {
       ++valid;
       correct += best == target;
     }
-    if (valid) sum += static_cast<double>(correct) / valid;
+    const double accuracy = valid ? static_cast<double>(correct) / valid : 0.0;
+    per_example.push_back(accuracy);
+    if (valid) sum += accuracy;
   }
   return sum;
 }
@@ -98,6 +101,7 @@ EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const i
       const PreferenceBatch r =
           preference_step(model, run.weights.head(), reference, batch, preference_options(run.plan), 0.0f);
       loss_sum += r.loss * static_cast<double>(part.size());
+      out.sample_loss.insert(out.sample_loss.end(), part.size(), r.loss);
       pref_metrics.add(r.metrics);
       continue;
     }
@@ -105,6 +109,7 @@ EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const i
     if (run.stage == Stage::Rm) {
       const RmLossResult r = rm_loss(run, model.values(), batch, nullptr);
       loss_sum += r.loss * static_cast<double>(part.size());
+      out.sample_loss.insert(out.sample_loss.end(), part.size(), r.loss);
       for (size_t i = 0; i < r.chosen_scores.size(); ++i) {
         correct_pairs += r.chosen_scores[i] > r.rejected_scores[i];
         out.chosen_scores.push_back(r.chosen_scores[i]);
@@ -115,7 +120,9 @@ EvalResult evaluate(GemmaModel& model, const TrainingRun& run, std::span<const i
     Tensor logits;
     const LmLossResult r = model.lm_head_loss(0.0f, run.plan.compute_accuracy ? &logits : nullptr);
     loss_sum += r.mean() * static_cast<double>(part.size());
-    if (run.plan.compute_accuracy) accuracy_sum += token_accuracy_sum(logits, batch, run.cfg.vocab_size);
+    out.sample_loss.insert(out.sample_loss.end(), part.size(), r.mean());
+    if (run.plan.compute_accuracy)
+      accuracy_sum += token_accuracy_sum(logits, batch, run.cfg.vocab_size, out.sample_accuracy);
   }
   progress.finish(batches, elapsed());
   const double n = static_cast<double>(indices.size());

@@ -34,6 +34,8 @@ struct EvalResult {
   EvalRun run;                       // eval_loss, eval_accuracy (rm, or sft with compute_accuracy), timing
   std::vector<float> chosen_scores;  // rm: one per pair, in order
   std::vector<float> rejected_scores;
+  std::vector<double> sample_loss;      // each example's batch mean loss (HF: loss.repeat(batch_size)), in order
+  std::vector<double> sample_accuracy;  // sft with compute_accuracy: each example's token accuracy, in order
 };
 
 // Evaluates the examples at `indices` in batches of per_device_eval_batch_size, dropout off. The loss is the mean of

@@ -52,6 +52,16 @@ TEST_F(OmpNumThreadsEnv, TeamNeverExceedsTheCores) {
   EXPECT_EQ(team_size(cores + 7), cores);
 }
 
+TEST_F(OmpNumThreadsEnv, RanksOnOneMachineShareItsCores) {
+  const int cores = available_cores();
+  EXPECT_EQ(team_size(0, 1), cores);
+  EXPECT_EQ(team_size(0, 2), std::max(1, cores / 2));
+  EXPECT_EQ(team_size(0, cores * 4), 1) << "more ranks than cores: one thread each, never zero";
+  EXPECT_EQ(team_size(cores, 2), std::max(1, cores / 2)) << "an explicit threads value is capped at the share";
+  EXPECT_EQ(team_size(1, 0), 1) << "a local count below 1 counts as 1";
+  EXPECT_EQ(team_size(0, 0), cores);
+}
+
 TEST_F(OmpNumThreadsEnv, DefaultTakesASmallerOmpNumThreads) {
   setenv("OMP_NUM_THREADS", "1", 1);
   EXPECT_EQ(team_size(0), 1);
