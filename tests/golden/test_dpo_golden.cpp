@@ -146,7 +146,7 @@ TEST_P(DpoGolden, LossRewardsMetricsAndLoraGradientsMatchHfPeft) {
       const auto& m = adapter.layers[l][p];
       if (!m) continue;
       for (char which : {'A', 'B'}) {
-        const std::string key = LoraAdapter::tensor_key(l, static_cast<Proj>(p), which);
+        const std::string key = adapter.tensor_key(l, static_cast<Proj>(p), which);
         const Tensor want = expected.read_f32("grad." + key);
         const Tensor& got = which == 'A' ? m->dA : m->dB;
         ASSERT_EQ(got.data.size(), want.data.size()) << key;

@@ -15,8 +15,7 @@ namespace tune {
 namespace {
 
 ModelConfig threaded_config() {
-  ModelConfig c;
-  c.model_type = "gemma";
+  ModelConfig c = gemma_spec_defaults();
   c.vocab_size = 1000;
   c.hidden_size = 256;
   c.intermediate_size = 512;
@@ -25,6 +24,7 @@ ModelConfig threaded_config() {
   c.num_kv_heads = 2;
   c.head_dim = 64;
   c.max_position_embeddings = 256;
+  finish_gemma_spec(c);
   return c;
 }
 
