@@ -8,14 +8,10 @@
 
 namespace tune {
 
-namespace {
-
 void add_into(float* dst, const float* src, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
-
-}  // namespace
 
 void block_attention_in(const ModelSpec& s, int l, const LayerWeights& w, const LinearFn& linear, const float* x, int B,
                         int T, const float* cos_t, const float* sin_t, const BlockBuffers& b) {

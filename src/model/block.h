@@ -51,6 +51,9 @@ void block_attention_in(const ModelSpec& s, int l, const LayerWeights& w, const 
 void block_attention_out_mlp(const ModelSpec& s, int l, const LayerWeights& w, const LinearFn& linear, const float* x,
                              int n, const BlockBuffers& b, float* out);
 
+// dst[n] += src[n] (residual adds and gradient sums), threaded when n is worth it.
+void add_into(float* dst, const float* src, int64_t n);
+
 // cos/sin tables [T, D/2] for every distinct RoPE of the spec's layers (most models have one, Gemma 3 two).
 class RopeTables {
  public:

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "core/threads.h"
 #include "kernels/cpu/ops.h"
 
 namespace tune {
@@ -24,11 +23,6 @@ constexpr int kValueHeadSite = 15;
 void reuse(Tensor& t, Shape s) {
   t.data.resize(static_cast<size_t>(shape_numel(s)));
   t.shape = std::move(s);
-}
-
-void add_into(float* dst, const float* src, int64_t n) {
-#pragma omp parallel for simd schedule(static) if (parallel : parallel_worth(n))
-  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
 }  // namespace

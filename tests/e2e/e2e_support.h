@@ -67,10 +67,9 @@ inline void write_text(const fs::path& file, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + file.string());
 }
 
-// Starts `tune args...` with stdout and stderr appended to `log`; returns its pid.
-inline pid_t spawn_tune(const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<std::string> argv_s = {TUNE_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+// Starts `args` (args[0] is the program's path) with stdout and stderr appended to `log`; returns its pid.
+inline pid_t spawn_command(const std::vector<std::string>& args, const fs::path& log) {
+  std::vector<std::string> argv_s = args;
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -79,12 +78,18 @@ inline pid_t spawn_tune(const std::vector<std::string>& args, const fs::path& lo
   posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   pid_t pid = 0;
-  const int err = posix_spawn(&pid, TUNE_BINARY, &actions, nullptr, argv.data(), environ);
+  const int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0)
-    throw std::runtime_error(std::string("posix_spawn ") + TUNE_BINARY + " (log " + log.string() +
-                             ") failed: " + std::strerror(err));
+    throw std::runtime_error("posix_spawn " + args[0] + " (log " + log.string() + ") failed: " + std::strerror(err));
   return pid;
+}
+
+// Starts `tune args...` with stdout and stderr appended to `log`; returns its pid.
+inline pid_t spawn_tune(const std::vector<std::string>& args, const fs::path& log) {
+  std::vector<std::string> argv = {TUNE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn_command(argv, log);
 }
 
 struct ExitStatus {

@@ -19,23 +19,6 @@ constexpr double kRel = 1e-6;  // the issue's bound; by design (train/grad_sync.
 
 bool under_mpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
 
-// Starts `argv` with stdout and stderr appended to `log`.
-pid_t spawn_command(const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<std::string> argv_s = args;
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  const int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) throw std::runtime_error("posix_spawn " + args[0] + " failed: " + std::strerror(err));
-  return pid;
-}
-
 // mpirun's arguments for `np` local ranks (oversubscribed: CI has 2 cores) running `tune args...`.
 std::vector<std::string> mpirun_args(int np, const std::vector<std::string>& tune_args) {
   std::vector<std::string> a = {TUNE_MPIEXEC, "--oversubscribe", "--bind-to", "none", "-np", std::to_string(np),

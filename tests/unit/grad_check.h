@@ -1,4 +1,4 @@
-// Shared helpers for the op tests: seeded random buffers, max-relative errors, and central finite differences.
+// Shared helpers for the op tests: seeded random buffers and labels, max-relative errors, and central finite differences.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -16,6 +16,16 @@ std::vector<T> random_vec(size_t n, uint32_t seed, double lo = -1.0, double hi =
   std::vector<T> v(n);
   for (auto& x : v) x = T(dist(gen));
   return v;
+}
+
+// labels[B,T] in [0, V) with a share `ignored` of -100 sprinkled in; row 1 (if any) is entirely -100.
+inline std::vector<int32_t> random_labels(int B, int T, int V, uint32_t seed, double ignored) {
+  const auto u = random_vec<double>(size_t(B) * T, seed, 0.0, 1.0);
+  std::vector<int32_t> labels(size_t(B) * T);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = u[i] < ignored ? -100 : int32_t(u[i] * 7919) % V;
+  if (B > 1)
+    for (int t = 0; t < T; ++t) labels[T + t] = -100;
+  return labels;
 }
 
 template <class To, class From>

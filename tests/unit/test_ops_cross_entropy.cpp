@@ -18,14 +18,8 @@ namespace {
 using test::max_rel_err;
 using test::random_vec;
 
-// labels[B,T] in [0, V) with -100 sprinkled in; row 1 (if any) is entirely -100.
 std::vector<int32_t> make_labels(int B, int T, int V, uint32_t seed) {
-  const auto u = random_vec<double>(size_t(B) * T, seed, 0.0, 1.0);
-  std::vector<int32_t> labels(size_t(B) * T);
-  for (size_t i = 0; i < labels.size(); ++i) labels[i] = u[i] < 0.2 ? -100 : int32_t(u[i] * 7919) % V;
-  if (B > 1)
-    for (int t = 0; t < T; ++t) labels[T + t] = -100;
-  return labels;
+  return test::random_labels(B, T, V, seed, 0.2);
 }
 
 struct CeSize {
