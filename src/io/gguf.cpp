@@ -169,8 +169,8 @@ uint64_t alignment_of(const std::map<std::string, GgufValue>& metadata, const st
   const auto it = metadata.find("general.alignment");
   if (it == metadata.end()) return kDefaultAlignment;
   const GgufValue& v = it->second;
-  TUNE_CHECK(v.type == GgufValueType::U32, source, ": general.alignment is a ", gguf_value_type_name(static_cast<uint32_t>(v.type)),
-             ", but GGUF stores it as a U32", kCorrupt);
+  TUNE_CHECK(v.type == GgufValueType::U32, source, ": general.alignment is a ",
+             gguf_value_type_name(static_cast<uint32_t>(v.type)), ", but GGUF stores it as a U32", kCorrupt);
   const uint64_t a = std::get<uint64_t>(v.scalar);
   TUNE_CHECK(a != 0 && std::has_single_bit(a), source, ": general.alignment = ", a, " is not a power of 2",
              kCorrupt);
