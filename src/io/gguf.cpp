@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <ostream>
 #include <set>
 
 #include "core/error.h"
@@ -46,6 +47,21 @@ uint64_t fixed_size(GgufValueType t) {
   }
 }
 
+// What a read is for, formatted only when it fails ("element 5 of metadata key 'k'"): the vocab arrays hold
+// hundreds of thousands of elements, and building each one's description up front would dominate the parse.
+struct What {
+  What(std::string_view text, uint64_t element = kWhole) : text(text), element(element) {}
+  What(const std::string& text) : What(std::string_view(text)) {}
+  What(const char* text) : What(std::string_view(text)) {}
+  std::string str() const { return element == kWhole ? std::string(text) : cat("element ", element, " of ", text); }
+
+  static constexpr uint64_t kWhole = ~0ull;
+  std::string_view text;
+  uint64_t element;
+};
+
+std::ostream& operator<<(std::ostream& os, const What& w) { return os << w.str(); }
+
 // Little-endian reads over the file's bytes; each names what it reads, so running out of bytes says where.
 class Cursor {
  public:
@@ -55,7 +71,7 @@ class Cursor {
   uint64_t remaining() const { return bytes_.size() - pos_; }
 
   template <class T>
-  T read(std::string_view what) {
+  T read(const What& what) {
     TUNE_CHECK(sizeof(T) <= remaining(), source_, ": the file ends at byte ", bytes_.size(), " while reading ", what,
                " (", sizeof(T), " bytes at byte ", pos_, ")", kCorrupt);
     T v;
@@ -64,9 +80,11 @@ class Cursor {
     return v;
   }
 
-  std::string read_string(std::string_view what) {
+  std::string read_string(const What& what) {
     const uint64_t at = pos_;
-    const auto len = read<uint64_t>(cat(what, " (its length)"));
+    TUNE_CHECK(8 <= remaining(), source_, ": the file ends at byte ", bytes_.size(), " while reading the length of ",
+               what, " (8 bytes at byte ", pos_, ")", kCorrupt);
+    const auto len = read<uint64_t>(what);
     TUNE_CHECK(len <= remaining(), source_, ": ", what, " at byte ", at, " has length ", len, " but only ",
                remaining(), " bytes remain in the file", kCorrupt);
     std::string s(reinterpret_cast<const char*>(bytes_.data()) + pos_, len);
@@ -87,7 +105,7 @@ GgufValueType read_value_type(Cursor& in, const std::string& source, const std::
   return static_cast<GgufValueType>(type);
 }
 
-bool read_bool(Cursor& in, const std::string& source, const std::string& what) {
+bool read_bool(Cursor& in, const std::string& source, const What& what) {
   const auto b = in.read<uint8_t>(what);
   TUNE_CHECK(b <= 1, source, ": ", what, " is a BOOL stored as byte ", static_cast<int>(b), " (must be 0 or 1)",
              kCorrupt);
@@ -96,8 +114,7 @@ bool read_bool(Cursor& in, const std::string& source, const std::string& what) {
 
 // A fixed-size or string scalar, widened as GgufValue holds it.
 std::variant<int64_t, uint64_t, double, bool, std::string> read_scalar(Cursor& in, GgufValueType type,
-                                                                       const std::string& source,
-                                                                       const std::string& what) {
+                                                                       const std::string& source, const What& what) {
   switch (type) {
     case GgufValueType::U8: return static_cast<uint64_t>(in.read<uint8_t>(what));
     case GgufValueType::I8: return static_cast<int64_t>(in.read<int8_t>(what));
@@ -131,19 +148,19 @@ void read_array(Cursor& in, GgufValue& v, const std::string& source, const std::
              kCorrupt);
   if (v.elem_type == GgufValueType::STRING) {
     v.strings.reserve(count);
-    for (uint64_t i = 0; i < count; ++i) v.strings.push_back(in.read_string(cat("element ", i, " of ", what)));
+    for (uint64_t i = 0; i < count; ++i) v.strings.push_back(in.read_string(What(what, i)));
   } else if (is_float(v.elem_type)) {
     v.floats.reserve(count);
     for (uint64_t i = 0; i < count; ++i)
-      v.floats.push_back(v.elem_type == GgufValueType::F32 ? in.read<float>(what) : in.read<double>(what));
+      v.floats.push_back(v.elem_type == GgufValueType::F32 ? in.read<float>(What(what, i))
+                                                           : in.read<double>(What(what, i)));
   } else {
     v.ints.reserve(count);
     for (uint64_t i = 0; i < count; ++i) {
-      const std::string elem_what = cat("element ", i, " of ", what);
-      const auto x = read_scalar(in, v.elem_type, source, elem_what);
+      const auto x = read_scalar(in, v.elem_type, source, What(what, i));
       if (const auto* u = std::get_if<uint64_t>(&x)) {
-        TUNE_CHECK(*u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), source, ": ", elem_what, " = ",
-                   *u, " does not fit a signed 64-bit integer, which tune.cpp stores array integers as");
+        TUNE_CHECK(*u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), source, ": ", What(what, i),
+                   " = ", *u, " does not fit a signed 64-bit integer, which tune.cpp stores array integers as");
         v.ints.push_back(static_cast<int64_t>(*u));
       } else if (const auto* b = std::get_if<bool>(&x)) {
         v.ints.push_back(*b ? 1 : 0);
