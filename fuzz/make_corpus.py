@@ -100,9 +100,52 @@ def chat_request_seeds():
     yield "tiny_top_p", compact({"messages": [user], "top_p": 1e-50}).encode()
 
 
+def gguf_str(s: bytes) -> bytes:
+    return struct.pack("<Q", len(s)) + s
+
+
+def gguf_bytes(kvs, tensors, data: bytes, alignment=32, version=3) -> bytes:
+    """GGUF bytes: kvs = [(key, type number, packed value)], tensors = [(name, ne, ggml type, offset)]."""
+    out = b"GGUF" + struct.pack("<IQQ", version, len(tensors), len(kvs))
+    for key, vtype, value in kvs:
+        out += gguf_str(key.encode()) + struct.pack("<I", vtype) + value
+    for name, ne, gtype, offset in tensors:
+        out += gguf_str(name.encode()) + struct.pack("<I", len(ne)) + struct.pack(f"<{len(ne)}Q", *ne)
+        out += struct.pack("<IQ", gtype, offset)
+    out += b"\0" * (-len(out) % alignment)
+    return out + data
+
+
+def gguf_seeds():
+    arch = ("general.architecture", 8, gguf_str(b"llama"))
+    tokens = ("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 2) + gguf_str(b"<s>") + gguf_str(b"hi"))
+    q8_0 = struct.pack("<H", 0x3C00) + bytes(range(32))
+    yield "valid_q8_0_f32", gguf_bytes([arch, ("llama.block_count", 4, struct.pack("<I", 2)), tokens],
+                                       [("w", [32, 2], 8, 0), ("v", [3], 0, 96)],
+                                       q8_0 * 2 + b"\0" * 28 + struct.pack("<3f", 1.5, -2.0, 0.25))
+    scalars = [("u8", 0, b"\xfa"), ("i8", 1, b"\x9c"), ("u16", 2, struct.pack("<H", 65000)),
+               ("i16", 3, struct.pack("<h", -3)), ("u32", 4, struct.pack("<I", 7)), ("i32", 5, struct.pack("<i", -7)),
+               ("f32", 6, struct.pack("<f", 0.1)), ("bool", 7, b"\x01"), ("u64", 10, struct.pack("<Q", 1 << 40)),
+               ("i64", 11, struct.pack("<q", -5)), ("f64", 12, struct.pack("<d", 1 / 3)),
+               ("ints", 9, struct.pack("<IQ3i", 5, 3, -1, 0, 9)), ("floats", 9, struct.pack("<IQ2f", 6, 2, 0.5, -1)),
+               ("bools", 9, struct.pack("<IQ2B", 7, 2, 0, 1))]
+    yield "valid_every_value_type", gguf_bytes(scalars, [], b"", version=2)
+    # K-quant and 5-bit blocks with fp16 scales 1.0 (d) and 0.5 (dmin / m); alignment 64.
+    q4_k = struct.pack("<2H", 0x3C00, 0x3800) + bytes(range(12)) + bytes(range(128))
+    q6_k = bytes(range(128)) + bytes(range(64)) + bytes(range(16)) + struct.pack("<H", 0x3C00)
+    q5_1 = struct.pack("<2HI", 0x3C00, 0x3800, 0xF0F0F0F0) + bytes(range(16))
+    yield "valid_quant_align64", gguf_bytes(
+        [("general.alignment", 4, struct.pack("<I", 64))],
+        [("k", [256], 12, 0), ("s", [256], 14, 192), ("f", [32], 7, 448)],
+        q4_k + b"\0" * 48 + q6_k + b"\0" * 46 + q5_1, alignment=64)
+    yield "python_written", (HERE.parent / "tests/data/gguf/python_written.gguf").read_bytes()
+    yield "bad_overlap", gguf_bytes([], [("a", [16], 0, 0), ("b", [8], 0, 32)], b"\0" * 96)
+    yield "bad_count", gguf_bytes([arch], [], b"")[:8] + struct.pack("<QQ", 1 << 40, 1) + b"\0" * 16
+
+
 def main():
     for target, seeds in (("fuzz_safetensors", safetensors_seeds()), ("fuzz_json_configs", config_seeds()),
-                          ("fuzz_chat_request", chat_request_seeds())):
+                          ("fuzz_chat_request", chat_request_seeds()), ("fuzz_gguf", gguf_seeds())):
         folder = HERE / "corpus" / target
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in seeds:

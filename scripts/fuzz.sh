@@ -12,7 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
 cxx="${CXX:-$(command -v clang++-14 || command -v clang++ || true)}"
 [[ -n "$cxx" ]] || { echo "fuzz.sh: clang++ not found (install clang and libclang-rt-dev)" >&2; exit 2; }
-targets=(fuzz_safetensors fuzz_json_configs fuzz_chat_request)
+targets=(fuzz_safetensors fuzz_json_configs fuzz_chat_request fuzz_gguf)
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" \
   -DTUNE_FUZZ=ON -DTUNE_BUILD_TESTS=OFF -DTUNE_CUDA=OFF >/dev/null

@@ -225,8 +225,10 @@ GgufTensorInfo read_tensor_info(Cursor& in, uint64_t index, const std::string& s
   const auto blocks = static_cast<uint64_t>(t.ne[0] / info->block_size);  // per row
   const auto block_bytes = static_cast<uint64_t>(info->block_bytes);
   const auto rows = static_cast<uint64_t>(t.rows());
-  TUNE_CHECK(blocks <= (std::numeric_limits<uint64_t>::max() / block_bytes) / std::max<uint64_t>(rows, 1), source,
-             ": ", what, " has too many bytes (the byte count overflows 64 bits)", kCorrupt);
+  // Row and total byte counts fit int64 (ggml_row_bytes' type), even for a tensor with no rows.
+  constexpr auto kMaxBytes = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  TUNE_CHECK(blocks <= (kMaxBytes / block_bytes) / std::max<uint64_t>(rows, 1), source, ": ", what,
+             " has too many bytes (the byte count overflows 64 bits)", kCorrupt);
   t.nbytes = blocks * block_bytes * rows;
   t.offset = in.read<uint64_t>(cat("the data offset of ", what));
   return t;

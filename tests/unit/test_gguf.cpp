@@ -311,7 +311,9 @@ TEST(Gguf, RefusesBadTensorInfos) {
   expect_rejected(one_tensor({0, 1ull << 40, 1ull << 40}, kF32, 0), "element count overflow");
   expect_rejected(one_tensor({1ull << 63}, kF32, 0), "element count overflow");
   expect_rejected(one_tensor({1ull << 62}, kF32, 0), "overflows 64 bits");
-  expect_rejected(one_tensor({1ull << 61}, kF32, 0), "runs past the end of the file");
+  expect_rejected(one_tensor({1ull << 61}, kF32, 0), "overflows 64 bits");  // 2^63 bytes: past int64
+  expect_rejected(one_tensor({1ull << 60}, kF32, 0), "runs past the end of the file");
+  expect_rejected(one_tensor({1ull << 62, 0}, kF32, 0), "overflows 64 bits");  // no rows, but a row too long
 
   GgufBytes dup;
   dup.header(2, 0).tensor_info("t", {1}, kF32, 0).tensor_info("t", {1}, kF32, 32).pad_to(32).zeros(64);
