@@ -4,13 +4,12 @@
 // (tests/data/gguf_tokenizer, tools/reference/make_gguf_tokenizer_golden.py); errors for unsupported files.
 #include <gtest/gtest.h>
 
-#include <cstring>
-
 #include "core/error.h"
 #include "io/gguf.h"
 #include "real_gguf.h"
 #include "text/gguf_tokenizer.h"
 #include "unit/hf_tokenizer_fixture.h"
+#include "unit/tiny_gguf.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -126,62 +125,17 @@ INSTANTIATE_TEST_SUITE_P(Forms, GgufTokenizerSynthetic,
 
 namespace {
 
-// A GGUF v3 file with only metadata, serialised by hand (strings, u32 and string arrays).
-class TinyGguf {
- public:
-  TinyGguf& str(const std::string& key, const std::string& value) {
-    begin(key, 8);
-    put_string(value);
-    return *this;
-  }
-  TinyGguf& u32(const std::string& key, uint32_t value) {
-    begin(key, 4);
-    put(value);
-    return *this;
-  }
-  TinyGguf& strings(const std::string& key, const std::vector<std::string>& values) {
-    begin(key, 9);
-    put(uint32_t{8});
-    put(uint64_t{values.size()});
-    for (const auto& v : values) put_string(v);
-    return *this;
-  }
-  std::string error() const {
-    std::vector<std::byte> bytes(4 + 4 + 8 + 8);
-    std::memcpy(bytes.data(), "GGUF", 4);
-    const uint32_t version = 3;
-    const uint64_t tensors = 0;
-    std::memcpy(bytes.data() + 4, &version, 4);
-    std::memcpy(bytes.data() + 8, &tensors, 8);
-    std::memcpy(bytes.data() + 16, &count_, 8);
-    bytes.insert(bytes.end(), kv_.begin(), kv_.end());
-    try {
-      tune::tokenizer_from_gguf(GgufFile::parse(bytes, "tiny.gguf"));
-    } catch (const tune::Error& e) {
-      return e.what();
-    }
-    return "";
-  }
+using tune::test::TinyGguf;
 
- private:
-  template <class T>
-  void put(T v) {
-    const auto* p = reinterpret_cast<const std::byte*>(&v);
-    kv_.insert(kv_.end(), p, p + sizeof v);
+// The error tokenizer_from_gguf gives for g ("" when it builds).
+std::string build_error(const TinyGguf& g) {
+  try {
+    tune::tokenizer_from_gguf(g.parse());
+  } catch (const tune::Error& e) {
+    return e.what();
   }
-  void put_string(const std::string& s) {
-    put(uint64_t{s.size()});
-    const auto* p = reinterpret_cast<const std::byte*>(s.data());
-    kv_.insert(kv_.end(), p, p + s.size());
-  }
-  void begin(const std::string& key, uint32_t type) {
-    put_string(key);
-    put(type);
-    ++count_;
-  }
-  std::vector<std::byte> kv_;
-  uint64_t count_ = 0;
-};
+  return "";
+}
 
 TinyGguf tiny_gpt2() {
   TinyGguf g;
@@ -197,23 +151,23 @@ void expect_error(const std::string& what, const std::string& part) {
 }  // namespace
 
 TEST(GgufTokenizerErrors, TinyFileLoads) {
-  EXPECT_EQ(tiny_gpt2().error(), "");  // the base of the cases below is valid
+  EXPECT_EQ(build_error(tiny_gpt2()), "");  // the base of the cases below is valid
 }
 
 TEST(GgufTokenizerErrors, UnsupportedModelIsNamed) {
   TinyGguf g;
   g.str("general.architecture", "t5").str("tokenizer.ggml.model", "t5").strings("tokenizer.ggml.tokens", {"a"});
-  expect_error(g.error(), "tiny.gguf: tokenizer.ggml.model \"t5\" is not supported (supported: llama");
+  expect_error(build_error(g), "tiny.gguf: tokenizer.ggml.model \"t5\" is not supported (supported: llama");
 }
 
 TEST(GgufTokenizerErrors, NoTokenizer) {
   TinyGguf g;
   g.str("general.architecture", "llama");
-  expect_error(g.error(), "tiny.gguf: no tokenizer.ggml.model");
+  expect_error(build_error(g), "tiny.gguf: no tokenizer.ggml.model");
 }
 
 TEST(GgufTokenizerErrors, SpecialIdOutOfRange) {
-  expect_error(tiny_gpt2().u32("tokenizer.ggml.eos_token_id", 3).error(),
+  expect_error(build_error(tiny_gpt2().u32("tokenizer.ggml.eos_token_id", 3)),
                "tiny.gguf: tokenizer.ggml.eos_token_id 3 is not a token id (3 tokens)");
 }
 
@@ -221,11 +175,11 @@ TEST(GgufTokenizerErrors, MalformedMerge) {
   TinyGguf g;
   g.str("general.architecture", "llama").str("tokenizer.ggml.model", "gpt2");
   g.strings("tokenizer.ggml.tokens", {"a", "b", "ab"}).strings("tokenizer.ggml.merges", {"ab"});
-  expect_error(g.error(), "tokenizer.ggml.merges entry \"ab\" is not two tokens separated by one space");
+  expect_error(build_error(g), "tokenizer.ggml.merges entry \"ab\" is not two tokens separated by one space");
 }
 
 TEST(GgufTokenizerErrors, SentencePieceWithoutScoresOrMerges) {
   TinyGguf g;
   g.str("general.architecture", "llama").str("tokenizer.ggml.model", "llama").strings("tokenizer.ggml.tokens", {"a"});
-  expect_error(g.error(), "tokenizer.ggml.model llama without tokenizer.ggml.merges needs tokenizer.ggml.scores");
+  expect_error(build_error(g), "tokenizer.ggml.model llama without tokenizer.ggml.merges needs tokenizer.ggml.scores");
 }
