@@ -2,8 +2,6 @@
 #include "text/tokenizer.h"
 
 #include "core/error.h"
-#include "io/gguf.h"
-#include "text/gguf_tokenizer.h"
 #include "text/hf_tokenizer.h"
 #include "text/sp_tokenizer.h"
 #include "text/tokenizer_files.h"
@@ -19,7 +17,6 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::load(const fs::path& dir, bool use_fast) {
-  if (dir.extension() == ".gguf" && fs::is_regular_file(dir)) return tokenizer_from_gguf(GgufFile::open(dir));
   const fs::path json_path = dir / "tokenizer.json", model_path = dir / "tokenizer.model";
   const bool has_model = fs::is_regular_file(model_path);
   const bool has_json = fs::is_regular_file(json_path) && (use_fast || !has_model);

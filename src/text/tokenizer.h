@@ -33,7 +33,6 @@ class Tokenizer {
   // pieces are used; for tokenizer.json a token no file names is absent. Special tokens and their ids come from these
   // files, never hard-coded.
   // use_fast false (LF's use_fast_tokenizer: false) prefers tokenizer.model when the folder has both.
-  // A .gguf file instead of a folder: the tokenizer its metadata describes (tokenizer_from_gguf, text/gguf_tokenizer.h).
   static Tokenizer load(const std::filesystem::path& dir, bool use_fast = true);
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
