@@ -44,6 +44,7 @@ struct Plan {
 
   // ---- dataset ----
   std::string template_;  // config key "template" (a C++ keyword); required for every stage but pt
+  std::string template_origin;  // not a key: why a GGUF model got template_ when the config named none (plan print)
   std::vector<std::string> dataset;      // comma list of dataset_info.json names
   std::vector<std::string> eval_dataset;  // comma list; the evaluation set instead of a val_size split
   std::string dataset_dir = "data";

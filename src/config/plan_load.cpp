@@ -1,4 +1,5 @@
-// Loading a Plan: config file -> raw entries -> overrides -> per-key checks -> derived defaults -> cross-key checks.
+// Loading a Plan: config file -> raw entries -> overrides -> per-key checks -> a GGUF model's template -> derived
+// defaults -> cross-key checks.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -11,6 +12,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/nearest_name.h"
+#include "io/gguf.h"
+#include "text/gguf_template.h"
 
 namespace tune {
 
@@ -63,6 +66,16 @@ void warn_report_to(const Plan& plan, const std::string& source, std::vector<std
                          "them); set report_to: none to silence this"));
 }
 
+// A GGUF model whose config names no template gets the one its file's chat format matches (text/gguf_template.h).
+void choose_template_for_gguf(Plan& plan) {
+  const std::filesystem::path model = plan.model_name_or_path;
+  if (!plan.template_.empty() || model.extension() != ".gguf" || !std::filesystem::is_regular_file(model)) return;
+  if (auto choice = choose_gguf_template(GgufFile::open(model))) {
+    plan.template_ = choice->name;
+    plan.template_origin = choice->reason;
+  }
+}
+
 }  // namespace
 
 ConfigFormat config_format_of(const std::filesystem::path& file) {
@@ -92,6 +105,7 @@ Plan parse_plan(std::string_view text, ConfigFormat format, const std::string& s
     const ConfigValue v = read_override(arg);
     if (const KeyDef* key = find_key(v, notes)) key->set(plan, v);
   }
+  choose_template_for_gguf(plan);
   resolve_plan_defaults(plan);
   check_plan(plan, source);
   warn_report_to(plan, source, notes);

@@ -20,7 +20,11 @@ std::string plan_to_yaml(const Plan& plan) {
     out += title;
     out += "\n";
     for (const auto& key : plan_keys())
-      if (key.group == group) out += key.name + ": " + key.show(plan) + "\n";
+      if (key.group == group) {
+        out += key.name + ": " + key.show(plan) + "\n";
+        if (key.name == "template" && !plan.template_origin.empty())
+          out += "#   (the config names none; " + plan.template_origin + ")\n";
+      }
   }
   return out;
 }
