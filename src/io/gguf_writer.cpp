@@ -73,7 +73,7 @@ std::string ne_text(const std::vector<int64_t>& ne) {
 
 void put_scalar(Bytes& b, const GgufValue& v, const std::string& what) {
   const char* type = gguf_value_type_name(static_cast<uint32_t>(v.type));
-  auto held = [&](auto* p) {
+  auto held = [&](const auto* p) -> const auto& {
     TUNE_CHECK(p, "cannot write GGUF: ", what, " is declared ", type, " but holds another kind of value");
     return *p;
   };
