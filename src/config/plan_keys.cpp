@@ -334,6 +334,7 @@ std::vector<KeyDef> make_keys() {
   k.push_back(bool_key("exact_gelu", G::Tune, &Plan::exact_gelu));
   k.push_back(int_key("threads", G::Tune, &Plan::threads, 0, "a non-negative integer (0 = all cores)"));
   k.push_back(bool_key("infer_merge_adapters", G::Tune, &Plan::infer_merge_adapters));
+  k.push_back(word_key("gguf_weights", G::Tune, &Plan::gguf_weights, {"keep", "dequantize"}));
   return k;
 }
 
