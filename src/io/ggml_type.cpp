@@ -36,7 +36,9 @@ std::string_view ggml_type_name(uint32_t type) {
   return "";
 }
 
-std::string_view ggml_supported_type_names() { return "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K"; }
+std::string_view ggml_supported_type_names() {
+  return "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K";
+}
 
 const GgmlTypeInfo* ggml_type_info(uint32_t type) {
   for (const GgmlTypeInfo& info : kTypes)

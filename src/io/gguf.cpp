@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <ostream>
 #include <set>
 
 #include "core/error.h"
@@ -22,12 +23,6 @@ constexpr uint32_t kMaxDims = 4;
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // empty key, value type, a one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, n_dims, one dim, type, offset
 constexpr const char* kCorrupt = "; the file is truncated or corrupt (download or convert it again)";
-
-const char* value_type_name(uint32_t type) {
-  static constexpr const char* kNames[] = {"U8",   "I8",     "U16",   "I16", "U32", "I32", "F32",
-                                           "BOOL", "STRING", "ARRAY", "U64", "I64", "F64"};
-  return type < std::size(kNames) ? kNames[type] : nullptr;
-}
 
 bool is_integer(GgufValueType t) {
   switch (t) {
@@ -52,6 +47,21 @@ uint64_t fixed_size(GgufValueType t) {
   }
 }
 
+// What a read is for, formatted only when it fails ("element 5 of metadata key 'k'"): the vocab arrays hold
+// hundreds of thousands of elements, and building each one's description up front would dominate the parse.
+struct What {
+  What(std::string_view text, uint64_t element = kWhole) : text(text), element(element) {}
+  What(const std::string& text) : What(std::string_view(text)) {}
+  What(const char* text) : What(std::string_view(text)) {}
+  std::string str() const { return element == kWhole ? std::string(text) : cat("element ", element, " of ", text); }
+
+  static constexpr uint64_t kWhole = ~0ull;
+  std::string_view text;
+  uint64_t element;
+};
+
+std::ostream& operator<<(std::ostream& os, const What& w) { return os << w.str(); }
+
 // Little-endian reads over the file's bytes; each names what it reads, so running out of bytes says where.
 class Cursor {
  public:
@@ -61,7 +71,7 @@ class Cursor {
   uint64_t remaining() const { return bytes_.size() - pos_; }
 
   template <class T>
-  T read(std::string_view what) {
+  T read(const What& what) {
     TUNE_CHECK(sizeof(T) <= remaining(), source_, ": the file ends at byte ", bytes_.size(), " while reading ", what,
                " (", sizeof(T), " bytes at byte ", pos_, ")", kCorrupt);
     T v;
@@ -70,9 +80,11 @@ class Cursor {
     return v;
   }
 
-  std::string read_string(std::string_view what) {
+  std::string read_string(const What& what) {
     const uint64_t at = pos_;
-    const auto len = read<uint64_t>(cat(what, " (its length)"));
+    TUNE_CHECK(8 <= remaining(), source_, ": the file ends at byte ", bytes_.size(), " while reading the length of ",
+               what, " (8 bytes at byte ", pos_, ")", kCorrupt);
+    const auto len = read<uint64_t>(what);
     TUNE_CHECK(len <= remaining(), source_, ": ", what, " at byte ", at, " has length ", len, " but only ",
                remaining(), " bytes remain in the file", kCorrupt);
     std::string s(reinterpret_cast<const char*>(bytes_.data()) + pos_, len);
@@ -88,12 +100,12 @@ class Cursor {
 
 GgufValueType read_value_type(Cursor& in, const std::string& source, const std::string& what) {
   const auto type = in.read<uint32_t>(cat("the value type of ", what));
-  TUNE_CHECK(value_type_name(type), source, ": ", what, " has unknown value type ", type,
+  TUNE_CHECK(gguf_value_type_name(type), source, ": ", what, " has unknown value type ", type,
              " (GGUF value types are 0..12)", kCorrupt);
   return static_cast<GgufValueType>(type);
 }
 
-bool read_bool(Cursor& in, const std::string& source, const std::string& what) {
+bool read_bool(Cursor& in, const std::string& source, const What& what) {
   const auto b = in.read<uint8_t>(what);
   TUNE_CHECK(b <= 1, source, ": ", what, " is a BOOL stored as byte ", static_cast<int>(b), " (must be 0 or 1)",
              kCorrupt);
@@ -102,8 +114,7 @@ bool read_bool(Cursor& in, const std::string& source, const std::string& what) {
 
 // A fixed-size or string scalar, widened as GgufValue holds it.
 std::variant<int64_t, uint64_t, double, bool, std::string> read_scalar(Cursor& in, GgufValueType type,
-                                                                       const std::string& source,
-                                                                       const std::string& what) {
+                                                                       const std::string& source, const What& what) {
   switch (type) {
     case GgufValueType::U8: return static_cast<uint64_t>(in.read<uint8_t>(what));
     case GgufValueType::I8: return static_cast<int64_t>(in.read<int8_t>(what));
@@ -125,7 +136,7 @@ std::variant<int64_t, uint64_t, double, bool, std::string> read_scalar(Cursor& i
 void read_array(Cursor& in, GgufValue& v, const std::string& source, const std::string& key) {
   const std::string what = cat("metadata key '", key, "'");
   const auto elem = in.read<uint32_t>(cat("the element type of ", what));
-  TUNE_CHECK(value_type_name(elem), source, ": ", what, " is an array with unknown element type ", elem,
+  TUNE_CHECK(gguf_value_type_name(elem), source, ": ", what, " is an array with unknown element type ", elem,
              " (GGUF value types are 0..12)", kCorrupt);
   v.elem_type = static_cast<GgufValueType>(elem);
   TUNE_CHECK(v.elem_type != GgufValueType::ARRAY, source, ": ", what,
@@ -133,23 +144,23 @@ void read_array(Cursor& in, GgufValue& v, const std::string& source, const std::
   const auto count = in.read<uint64_t>(cat("the element count of ", what));
   const uint64_t min_bytes = v.elem_type == GgufValueType::STRING ? 8 : fixed_size(v.elem_type);
   TUNE_CHECK(count <= in.remaining() / min_bytes, source, ": ", what, " is an array of ", count, " ",
-             value_type_name(elem), " values, which cannot fit in the ", in.remaining(), " bytes left in the file",
+             gguf_value_type_name(elem), " values, which cannot fit in the ", in.remaining(), " bytes left in the file",
              kCorrupt);
   if (v.elem_type == GgufValueType::STRING) {
     v.strings.reserve(count);
-    for (uint64_t i = 0; i < count; ++i) v.strings.push_back(in.read_string(cat("element ", i, " of ", what)));
+    for (uint64_t i = 0; i < count; ++i) v.strings.push_back(in.read_string(What(what, i)));
   } else if (is_float(v.elem_type)) {
     v.floats.reserve(count);
     for (uint64_t i = 0; i < count; ++i)
-      v.floats.push_back(v.elem_type == GgufValueType::F32 ? in.read<float>(what) : in.read<double>(what));
+      v.floats.push_back(v.elem_type == GgufValueType::F32 ? in.read<float>(What(what, i))
+                                                           : in.read<double>(What(what, i)));
   } else {
     v.ints.reserve(count);
     for (uint64_t i = 0; i < count; ++i) {
-      const std::string elem_what = cat("element ", i, " of ", what);
-      const auto x = read_scalar(in, v.elem_type, source, elem_what);
+      const auto x = read_scalar(in, v.elem_type, source, What(what, i));
       if (const auto* u = std::get_if<uint64_t>(&x)) {
-        TUNE_CHECK(*u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), source, ": ", elem_what, " = ",
-                   *u, " does not fit a signed 64-bit integer, which tune.cpp stores array integers as");
+        TUNE_CHECK(*u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), source, ": ", What(what, i),
+                   " = ", *u, " does not fit a signed 64-bit integer, which tune.cpp stores array integers as");
         v.ints.push_back(static_cast<int64_t>(*u));
       } else if (const auto* b = std::get_if<bool>(&x)) {
         v.ints.push_back(*b ? 1 : 0);
@@ -175,8 +186,8 @@ uint64_t alignment_of(const std::map<std::string, GgufValue>& metadata, const st
   const auto it = metadata.find("general.alignment");
   if (it == metadata.end()) return kDefaultAlignment;
   const GgufValue& v = it->second;
-  TUNE_CHECK(v.type == GgufValueType::U32, source, ": general.alignment is a ", value_type_name(static_cast<uint32_t>(v.type)),
-             ", but GGUF stores it as a U32", kCorrupt);
+  TUNE_CHECK(v.type == GgufValueType::U32, source, ": general.alignment is a ",
+             gguf_value_type_name(static_cast<uint32_t>(v.type)), ", but GGUF stores it as a U32", kCorrupt);
   const uint64_t a = std::get<uint64_t>(v.scalar);
   TUNE_CHECK(a != 0 && std::has_single_bit(a), source, ": general.alignment = ", a, " is not a power of 2",
              kCorrupt);
@@ -246,6 +257,12 @@ void check_tensor_data(const std::vector<GgufTensorInfo>& tensors, uint64_t alig
 }
 
 }  // namespace
+
+const char* gguf_value_type_name(uint32_t type) {
+  static constexpr const char* kNames[] = {"U8",   "I8",     "U16",   "I16", "U32", "I32", "F32",
+                                           "BOOL", "STRING", "ARRAY", "U64", "I64", "F64"};
+  return type < std::size(kNames) ? kNames[type] : nullptr;
+}
 
 int64_t GgufTensorInfo::rows() const {
   int64_t n = 1;
@@ -321,9 +338,9 @@ const GgufValue* GgufFile::find(std::string_view key) const {
 namespace {
 
 std::string type_text(const GgufValue& v) {
-  const char* name = value_type_name(static_cast<uint32_t>(v.type));
+  const char* name = gguf_value_type_name(static_cast<uint32_t>(v.type));
   if (v.type != GgufValueType::ARRAY) return name;
-  return cat("ARRAY of ", value_type_name(static_cast<uint32_t>(v.elem_type)));
+  return cat("ARRAY of ", gguf_value_type_name(static_cast<uint32_t>(v.elem_type)));
 }
 
 [[noreturn]] void wrong_type(const std::string& source, std::string_view key, const GgufValue& v,
