@@ -10,33 +10,6 @@
 namespace tune::e2e {
 namespace {
 
-struct ChatRun {
-  int exit_code = -1;
-  std::string out, err;  // stdout, stderr
-};
-
-// Runs `tune chat args...` with `input` as its stdin.
-ChatRun run_chat(const std::vector<std::string>& args, const std::string& input, const fs::path& dir) {
-  const fs::path in = dir / "stdin.txt", out = dir / "stdout.txt", err = dir / "stderr.txt";
-  write_text(in, input);
-  std::vector<std::string> argv_s = {TUNE_BINARY, "chat"};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, TUNE_BINARY, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error(std::string("posix_spawn failed: ") + std::strerror(rc));
-  const ExitStatus s = wait_for(pid);
-  return {s.signal ? 128 + s.signal : s.code, read_bytes(out), read_bytes(err)};
-}
-
 class Chat : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -257,6 +257,40 @@ TEST(GgufModel, TensorNamesMapBothFamilies) {
   EXPECT_EQ(gguf_tensor_name(gemma3, "model.layers.0.self_attn.q_norm.weight"), "blk.0.attn_q_norm.weight");
 }
 
+// The other architectures: model_type, and head_dim / sliding_window read only where transformers reads them
+// (qwen2: neither; gemma, qwen3: key_length; gemma2: both).
+TEST(GgufModel, OtherArchitecturesMapTheirKeys) {
+  struct Case {
+    const char* arch;
+    const char* model_type;
+    bool head_dim, window;
+  };
+  for (const Case& c : {Case{"gemma", "gemma", true, false}, Case{"gemma2", "gemma2", true, true},
+                        Case{"qwen2", "qwen2", false, false}, Case{"qwen3", "qwen3", true, false}}) {
+    TinyFile f;
+    const std::string a = c.arch;
+    f.w.add_string("general.architecture", a);
+    f.w.add_u32(a + ".embedding_length", kH);
+    f.w.add_u32(a + ".block_count", 1);
+    f.w.add_u32(a + ".feed_forward_length", kI);
+    f.w.add_u32(a + ".attention.head_count", kHeads);
+    f.w.add_u32(a + ".attention.head_count_kv", kKvHeads);
+    f.w.add_u32(a + ".attention.key_length", kD);
+    f.w.add_u32(a + ".rope.dimension_count", kD);
+    f.w.add_u32(a + ".attention.sliding_window", 5);
+    f.w.add_u32(a + ".vocab_size", kV);
+    f.tensor("output.weight", kV, kH);
+    const GgufFile g = f.open();
+    const nlohmann::json j = gguf_hf_config(g);
+    EXPECT_EQ(j["model_type"], c.model_type) << a;
+    EXPECT_EQ(j.contains("head_dim"), c.head_dim) << a;
+    EXPECT_EQ(j.contains("sliding_window"), c.window) << a;
+    EXPECT_EQ(j["vocab_size"], kV) << a;
+    EXPECT_EQ(j["tie_word_embeddings"], false) << a;
+    EXPECT_EQ(gguf_model_config(g).model_type, c.model_type) << a;
+  }
+}
+
 TEST(GgufModel, UnknownArchitectureListsTheSupportedOnes) {
   TinyFile f;
   f.w.add_string("general.architecture", "phi3");
