@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "io/model_path.h"
 #include "io/peft_adapter.h"
+#include "model/memory_plan.h"
 #include "text/template.h"
 #include "text/tokenizer.h"
 
@@ -25,15 +26,17 @@ int run_inspect(const ParsedArgs& a) {
   const std::string dir = a.positional[0];
   check_model_path(dir, "tune inspect");
   const ModelConfig cfg = load_model_config(dir, a.flag("exact-gelu"));
-  const ModelWeights w = load_model_weights(dir, cfg);
-  int64_t params = 0;
-  visit_weights(cfg, w, [&](const std::string&, const Tensor& t, const Shape&, WeightRole) { params += t.numel(); });
+  // A GGUF's projections stay quantized, as training keeps them by default (gguf_weights: keep).
+  const ModelWeights w = load_model_weights(dir, cfg, is_gguf_file(dir));
+  const MemoryPlan memory = memory_plan(cfg, w);
+  const int64_t params = memory.params;
   std::printf("model %s: %s, vocab %d, hidden %d, intermediate %d, %d layers, %d heads / %d kv heads x %d,\n"
               "  rope_theta %g, rms_norm_eps %g, %s, stored as %s, %lld parameters (%s)\n",
               dir.c_str(), cfg.model_type.c_str(), cfg.vocab_size, cfg.hidden_size, cfg.intermediate_size,
               cfg.num_layers, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.rope_theta, cfg.rms_norm_eps,
               activation_name(cfg.activation), std::string(dtype_name(cfg.torch_dtype)).c_str(),
               static_cast<long long>(params), cfg.tie_word_embeddings ? "embeddings tied" : "untied LM head");
+  std::fputs(format_memory_plan(memory).c_str(), stdout);
   const Tokenizer tok = load_model_tokenizer_of(dir, cfg.vocab_size, !a.flag("slow-tokenizer"));
   std::printf("tokenizer %s: %d tokens, bos %d, eos %d, pad %d, unk %d\n", tok.source_file(), tok.vocab_size(),
               tok.bos_id(), tok.eos_id(), tok.pad_id(), tok.unk_id());

@@ -11,6 +11,7 @@
 #include "io/model_path.h"
 #include "io/peft_adapter.h"
 #include "model/gemma.h"
+#include "model/memory_plan.h"
 #include "train/rm_loss.h"
 
 namespace tune::cli {
@@ -64,7 +65,10 @@ Batch synthetic_batch(const ModelConfig& cfg, int B, int T, uint64_t seed) {
 int run_step(const ParsedArgs& a) {
   const std::string dir = a.positional[0];
   const ModelConfig cfg = load_model_config(dir, a.flag("exact-gelu"));
-  const ModelWeights w = load_model_weights(dir, cfg);
+  const std::string storage = a.has("gguf-weights") ? a.str("gguf-weights") : is_gguf_file(dir) ? "keep" : "dequantize";
+  TUNE_CHECK(storage == "keep" || storage == "dequantize", "--gguf-weights must be keep or dequantize, got '", storage,
+             "'");
+  const ModelWeights w = load_model_weights(dir, cfg, storage == "keep");
   const uint64_t seed = static_cast<uint64_t>(a.integer("seed"));
   LoraAdapter adapter = a.has("adapter") ? load_peft_adapter(a.str("adapter"), cfg)
                                          : init_lora(cfg, lora_from_options(a), seed);
@@ -80,6 +84,9 @@ int run_step(const ParsedArgs& a) {
   std::printf("model %s: %d layers, hidden %d; LoRA r %d on %zu module kinds, %lld trainable parameters\n",
               dir.c_str(), cfg.num_layers, cfg.hidden_size, adapter.config.r, adapter.config.target_modules.size(),
               static_cast<long long>(adapter.num_params() + (value ? head.weight.numel() + 1 : 0)));
+  MemoryPlan memory = memory_plan(cfg, w);
+  add_training(memory, cfg, adapter, adapter.num_params() + (value ? head.weight.numel() + 1 : 0), B, T);
+  std::fputs(format_memory_plan(memory).c_str(), stdout);
   for (int it = 0; it < iters; ++it) {
     const Batch batch = synthetic_batch(cfg, B, T, seed + 100 + it);
     adapter.zero_grad();
@@ -109,8 +116,8 @@ const CommandSpec& step_command() {
   static const CommandSpec spec{
       "step",
       "run forward+backward passes of a LoRA model on synthetic tokens (loss, gradient norm, speed)",
-      "tune step MODEL_DIR [options]",
-      "Loads MODEL_DIR (HF folder) and either --adapter (a PEFT folder) or a fresh LoRA adapter with PEFT's init,\n"
+      "tune step MODEL_DIR|MODEL.gguf [options]",
+      "Loads MODEL_DIR (HF folder, or a GGUF file) and either --adapter (a PEFT folder) or a fresh LoRA adapter with PEFT's init,\n"
       "then runs --iters forward+backward passes on random tokens. --head lm uses the causal-LM loss; --head value\n"
       "uses a value head and the pairwise reward loss on (first half = chosen, second half = rejected) rows.",
       {{"adapter", "DIR", "PEFT adapter folder to train instead of a fresh one", ""},
@@ -122,7 +129,8 @@ const CommandSpec& step_command() {
        {"seq", "N", "tokens per row", "64"},
        {"iters", "N", "forward+backward passes", "3"},
        {"seed", "N", "random seed", "42"},
-       {"exact-gelu", "", "use exact erf GELU (HF 4.38 behaviour)", ""}},
+       {"exact-gelu", "", "use exact erf GELU (HF 4.38 behaviour)", ""},
+       {"gguf-weights", "HOW", "a GGUF's projections: keep (quantized, the default) or dequantize (fp32)", ""}},
       1,
       1,
       run_step};

@@ -127,6 +127,8 @@ struct Plan {
   int threads = 0;                    // 0 = all cores
   bool infer_merge_adapters = true;   // chat/score/serve: merge every adapter into the base (LF); false keeps the last
                                       // one as a separate LoRA branch
+  std::string gguf_weights;           // keep (GGUF default: projections stay GGML blocks) | dequantize (fp32);
+                                      // resolved from model_name_or_path when unset; keep needs a .gguf model
 
   bool operator==(const Plan&) const = default;
 };

@@ -28,6 +28,7 @@ void resolve_plan_defaults(Plan& plan) {
   if (plan.lora_alpha == 0) plan.lora_alpha = 2 * plan.lora_rank;
   if (plan.eval_strategy != "no") plan.do_eval = true;
   if (plan.eval_strategy == "steps" && !plan.eval_steps) plan.eval_steps = plan.logging_steps;
+  if (plan.gguf_weights.empty()) plan.gguf_weights = is_gguf_file(plan.model_name_or_path) ? "keep" : "dequantize";
 }
 
 void check_plan(const Plan& plan, const std::string& source) {
@@ -35,6 +36,9 @@ void check_plan(const Plan& plan, const std::string& source) {
   TUNE_CHECK(!plan.model_name_or_path.empty(), s,
              ": model_name_or_path is missing; set it to a local model folder (for example models/gemma-2b)");
   check_model_path(plan.model_name_or_path, s);
+  TUNE_CHECK(plan.gguf_weights != "keep" || is_gguf_file(plan.model_name_or_path), s, ": gguf_weights: keep keeps a ",
+             "GGUF model's quantized projections, but model_name_or_path ", plan.model_name_or_path,
+             " is not a .gguf file; remove gguf_weights or set gguf_weights: dequantize");
   TUNE_CHECK(!(plan.fp16 && plan.bf16), s, ": fp16 and bf16 are both true; set at most one of them");
   TUNE_CHECK(plan.stage == "pt" || !plan.template_.empty(), s, ": stage ", plan.stage,
              " needs a template (the chat format of the data); set template, for example template: gemma");

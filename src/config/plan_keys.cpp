@@ -334,6 +334,14 @@ std::vector<KeyDef> make_keys() {
   k.push_back(bool_key("exact_gelu", G::Tune, &Plan::exact_gelu));
   k.push_back(int_key("threads", G::Tune, &Plan::threads, 0, "a non-negative integer (0 = all cores)"));
   k.push_back(bool_key("infer_merge_adapters", G::Tune, &Plan::infer_merge_adapters));
+  // null = unset until the loader resolves it from model_name_or_path (keep for a .gguf, else dequantize).
+  k.push_back({"gguf_weights", G::Tune,
+               [](Plan& p, const ConfigValue& v) {
+                 const std::string w = v.is_null ? "" : value_string(v);
+                 if (!w.empty() && w != "keep" && w != "dequantize") fail_value(v, "keep or dequantize");
+                 p.gguf_weights = w;
+               },
+               [](const Plan& p) { return p.gguf_weights.empty() ? std::string("null") : yaml_text(p.gguf_weights); }});
   return k;
 }
 

@@ -4,6 +4,7 @@
 #include "export/export_model.h"
 
 #include <cstdio>
+#include <set>
 #include <utility>
 
 #include "core/atomic_file.h"
@@ -82,7 +83,22 @@ ExportResult export_merged_model(const ExportRequest& r) {
                  r.model_dir.c_str(), std::string(torch_dtype_name(cfg.torch_dtype)).c_str(),
                  std::string(dtype_name(result.dtype)).c_str(), std::string(dtype_name(result.dtype)).c_str());
 
-  ModelWeights weights = load_model_weights(r.model_dir, cfg);
+  if (gguf) {
+    const GgufFile file = GgufFile::open(r.model_dir);
+    std::set<std::string> quantized;
+    for (const GgufTensorInfo& t : file.tensors())
+      if (ggml_type_is_quantized(t.type)) quantized.insert(std::string(ggml_type_info(t.type).name));
+    std::string types;
+    for (const std::string& t : quantized) types += (types.empty() ? "" : ", ") + t;
+    if (!types.empty())
+      std::fprintf(stderr,
+                   "note: %s holds quantized weights (%s); the export is the dequantized model, the adapters merged "
+                   "in fp32, written in %s (config.json torch_dtype %s)\n",
+                   r.model_dir.c_str(), types.c_str(), std::string(dtype_name(result.dtype)).c_str(),
+                   std::string(torch_dtype_name(result.dtype)).c_str());
+  }
+
+  ModelWeights weights = load_model_weights(r.model_dir, cfg);  // fp32: a GGUF's blocks dequantized
   for (const fs::path& dir : r.adapters) {
     const LoraAdapter adapter = load_peft_adapter(dir, cfg);
     const int64_t overflowed = merge_lora(weights, adapter, result.dtype);

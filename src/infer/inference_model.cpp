@@ -21,11 +21,17 @@ std::string folder_name(const fs::path& p) {
 
 void load_adapters(InferenceModel& m) {
   const auto& names = m.plan.adapter_name_or_path;
+  // LLaMA-Factory's rule for quantized models: one adapter, never merged (it stays a LoRA branch).
+  const bool quantized = has_quantized_linears(m.weights);
+  TUNE_CHECK(names.size() <= 1 || !quantized, "adapter_name_or_path lists ", names.size(),
+             " adapters, but a quantized base (gguf_weights: keep) takes one, kept as a LoRA branch; merge the others "
+             "first with tune export, or set gguf_weights: dequantize");
   for (size_t i = 0; i < names.size(); ++i) {
     LoraAdapter adapter = load_peft_adapter(names[i], m.cfg);
-    if (i + 1 == names.size() && !m.plan.infer_merge_adapters) {
-      std::fprintf(stderr, "loaded adapter %s (r %d, alpha %g) as a LoRA branch\n", names[i].c_str(),
-                   adapter.config.r, adapter.config.lora_alpha);
+    if (i + 1 == names.size() && (!m.plan.infer_merge_adapters || quantized)) {
+      std::fprintf(stderr, "loaded adapter %s (r %d, alpha %g) as a LoRA branch%s\n", names[i].c_str(),
+                   adapter.config.r, adapter.config.lora_alpha,
+                   quantized ? " (the base is quantized: gguf_weights keep)" : "");
       m.adapter = std::move(adapter);
     } else {
       merge_lora(m.weights, adapter);
@@ -68,7 +74,7 @@ InferenceModel load_inference_model(const Plan& plan) {
   InferenceModel m;
   m.plan = plan;
   m.cfg = load_model_config(plan.model_name_or_path, plan.exact_gelu);
-  m.weights = load_model_weights(plan.model_name_or_path, m.cfg);
+  m.weights = load_model_weights(plan.model_name_or_path, m.cfg, plan.gguf_weights == "keep");
   m.tokenizer.emplace(load_model_tokenizer_of(plan.model_name_or_path, m.cfg.vocab_size, plan.use_fast_tokenizer));
   m.pad_id = m.tokenizer->pad_id() >= 0 ? m.tokenizer->pad_id() : m.tokenizer->eos_id();
   if (!plan.template_.empty()) m.chat_template = &Template::get(plan.template_);

@@ -84,7 +84,7 @@ void KvDecoder::layer(int l, int n) {
   const int H = cfg_.hidden_size, I = cfg_.intermediate_size, Nq = cfg_.num_heads, Nkv = cfg_.num_kv_heads;
   const int D = cfg_.head_dim, pos = len_, T = pos + n;
   const int64_t nH = int64_t(n) * H, nI = int64_t(n) * I;
-  const LinearFn linear = [&](float* y, const float* x, const Tensor& W, Proj p) {
+  const LinearFn linear = [&](float* y, const float* x, const FrozenLinear& W, Proj p) {
     lora_linear_forward(y, x, W, lora(l, p), n, 0.0f, 0, &lora_cache_, lora_scratch_);
   };
   // New keys/values go straight into the cache rows pos .. pos+n-1 and are normed and rotated there.

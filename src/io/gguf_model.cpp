@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <memory>
 #include <set>
 #include <string_view>
 
@@ -213,12 +215,44 @@ Tensor gguf_weight_f32(const GgufFile& f, const GgufWeightSource& src) {
   return out;
 }
 
-ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& cfg) {
+QuantMatrix gguf_weight_blocks(const GgufFile& f, const GgufWeightSource& src) {
+  const GgufTensorInfo& t = *src.tensor;
+  TUNE_CHECK(src.role == WeightRole::Linear && src.add == 0.0f, "internal: ", t.name, " is not a plain linear weight");
+  const std::span<const std::byte> bytes = f.data(t);
+  const std::string what = f.source() + ": " + t.name;
+  if (src.row_order.empty())
+    return make_quant_matrix(t.type, t.rows(), t.cols(), bytes.data(), int64_t(bytes.size()), f.mapping(),
+                             what.c_str());
+  const int64_t row_bytes = ggml_row_bytes(t.type, t.cols());
+  auto reordered = std::make_shared<std::vector<uint8_t>>(bytes.size());
+  const auto* stored = reinterpret_cast<const uint8_t*>(bytes.data());
+  for (size_t r = 0; r < src.row_order.size(); ++r)
+    std::copy_n(stored + src.row_order[r] * row_bytes, row_bytes, reordered->data() + int64_t(r) * row_bytes);
+  return make_quant_matrix(t.type, t.rows(), t.cols(), reordered->data(), int64_t(reordered->size()), reordered,
+                           what.c_str());
+}
+
+ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& cfg, bool keep_quantized) {
   const std::vector<GgufWeightSource> sources = gguf_weight_sources(f, cfg);
   ModelWeights w;
   w.layers.resize(static_cast<size_t>(cfg.num_layers));
+  std::map<std::string, const GgufWeightSource*> kept;  // HF key -> source of a projection kept as blocks
   size_t i = 0;
-  visit_weights(cfg, w, [&](const std::string&, Tensor& t, Shape, WeightRole) { t = gguf_weight_f32(f, sources[i++]); });
+  visit_weights(cfg, w, [&](const std::string& key, Tensor& t, Shape, WeightRole role) {
+    const GgufWeightSource& src = sources[i++];
+    if (keep_quantized && role == WeightRole::Linear && src.tensor->type != GgmlType::F32)
+      kept[key] = &src;
+    else
+      t = gguf_weight_f32(f, src);
+  });
+  for (int l = 0; l < cfg.num_layers; ++l)
+    for (int p = 0; p < kNumProj; ++p) {
+      const std::string key = cfg.names.prefix + "layers." + std::to_string(l) + "." +
+                              std::string(proj_module_path(static_cast<Proj>(p))) + ".weight";
+      if (auto it = kept.find(key); it != kept.end())
+        projection(w.layers[static_cast<size_t>(l)], static_cast<Proj>(p)) =
+            FrozenLinear{{}, gguf_weight_blocks(f, *it->second)};
+    }
   return w;
 }
 

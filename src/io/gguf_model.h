@@ -50,8 +50,13 @@ std::vector<GgufWeightSource> gguf_weight_sources(const GgufFile& f, const Model
 // The fp32 tensor of one source: rows dequantized (cpu::dequantize_row) in HF order, plus `add`.
 Tensor gguf_weight_f32(const GgufFile& f, const GgufWeightSource& src);
 
-// Every weight of cfg from the file, fp32.
-ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& cfg);
+// The GGML blocks of one Linear source in HF row order: a view of the file's mapping (which it keeps alive), or,
+// for un-permuted Q/K rows, a reordered copy of the blocks.
+QuantMatrix gguf_weight_blocks(const GgufFile& f, const GgufWeightSource& src);
+
+// Every weight of cfg from the file, fp32; with keep_quantized, the projections stored in any type but F32 stay
+// GGML blocks (gguf_weight_blocks) and everything else is fp32.
+ModelWeights load_gguf_weights(const GgufFile& f, const ModelConfig& cfg, bool keep_quantized = false);
 
 // The dtype an export of this model writes: the embedding's when it is F32/F16/BF16, else (quantized) BF16.
 DType gguf_export_dtype(const GgufFile& f);

@@ -28,8 +28,10 @@ ModelConfig load_model_config(const fs::path& path, bool exact_gelu) {
   return load_hf_config(path, exact_gelu);
 }
 
-ModelWeights load_model_weights(const fs::path& path, const ModelConfig& cfg) {
-  if (is_gguf_file(path)) return load_gguf_weights(GgufFile::open(path), cfg);
+ModelWeights load_model_weights(const fs::path& path, const ModelConfig& cfg, bool keep_quantized) {
+  if (is_gguf_file(path)) return load_gguf_weights(GgufFile::open(path), cfg, keep_quantized);
+  TUNE_CHECK(!keep_quantized, path.string(), " is not a GGUF file: only a GGUF model's weights can stay quantized; ",
+             "set gguf_weights: dequantize");
   return load_hf_weights(path, cfg);
 }
 

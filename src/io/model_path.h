@@ -20,8 +20,10 @@ void check_model_path(const std::filesystem::path& path, const std::string& wher
 
 // The spec of a model folder's config.json or of a GGUF file's metadata (io/gguf_model.h).
 ModelConfig load_model_config(const std::filesystem::path& path, bool exact_gelu = false);
-// Its weights, fp32 (a GGUF's dequantized).
-ModelWeights load_model_weights(const std::filesystem::path& path, const ModelConfig& cfg);
+// Its weights, fp32 (a GGUF's dequantized); keep_quantized (gguf_weights: keep, a GGUF only) leaves a GGUF's
+// non-F32 projections as GGML blocks of the file's mapping.
+ModelWeights load_model_weights(const std::filesystem::path& path, const ModelConfig& cfg,
+                                bool keep_quantized = false);
 // The dtype `tune export` writes the merged model in: the folder's stored dtype; a GGUF's F32/F16/BF16, else BF16.
 DType model_export_dtype(const std::filesystem::path& path, const ModelConfig& cfg);
 

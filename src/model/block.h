@@ -13,7 +13,7 @@
 namespace tune {
 
 // y[n, out] = x[n, in] . W^T (+ the LoRA branch of projection p): the caller binds the layer, dropout and caches.
-using LinearFn = std::function<void(float* y, const float* x, const Tensor& W, Proj p)>;
+using LinearFn = std::function<void(float* y, const float* x, const FrozenLinear& W, Proj p)>;
 
 // Buffers of one layer's forward over n = B*T rows. Entries marked "if flag" are used only when the layer's spec has
 // that flag; the others are always written. Training keeps them all for backward; generation reuses scratch.

@@ -82,7 +82,7 @@ void GemmaModel::layer_forward(int l, const float* x_in, float* x_out, const For
   const int B = batch_.B, T = batch_.T, N = B * T, H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int Nq = cfg_.num_heads, Nkv = cfg_.num_kv_heads, D = cfg_.head_dim;
   const float p = opts.training ? lora_dropout_ : 0.0f;
-  const LinearFn linear = [&](float* y, const float* x, const Tensor& W, Proj proj) {
+  const LinearFn linear = [&](float* y, const float* x, const FrozenLinear& W, Proj proj) {
     lora_linear_forward(y, x, W, lora(l, proj), N, p, site_seed(opts.dropout_seed, l, static_cast<int>(proj)),
                         &a.lora[static_cast<int>(proj)], lora_scratch_);
   };
@@ -191,7 +191,8 @@ void GemmaModel::layer_backward(int l, float* d_resid) {
   const int B = batch_.B, T = batch_.T, N = B * T, H = cfg_.hidden_size, I = cfg_.intermediate_size;
   const int Nq = cfg_.num_heads, Nkv = cfg_.num_kv_heads, D = cfg_.head_dim;
   const float p = opts_.training ? lora_dropout_ : 0.0f, off = cfg_.norm_offset();
-  auto linear_back = [&](float* dx, bool accumulate, const float* dy, const float* x, const Tensor& W, Proj proj) {
+  auto linear_back = [&](float* dx, bool accumulate, const float* dy, const float* x, const FrozenLinear& W,
+                         Proj proj) {
     lora_linear_backward(dx, accumulate, dy, x, W, lora_mut(l, proj), N, p, a.lora[static_cast<int>(proj)],
                          lora_scratch_);
   };

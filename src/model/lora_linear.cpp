@@ -25,10 +25,10 @@ void transpose(std::vector<float>& dst, const float* src, int rows, int cols) {
 
 }  // namespace
 
-void lora_linear_forward(float* y, const float* x, const Tensor& W, const LoraModule* lora, int N, float dropout_p,
-                         uint64_t dropout_seed, LoraLinearCache* cache, LoraScratch& scratch) {
-  const int out = static_cast<int>(W.dim(0)), in = static_cast<int>(W.dim(1));
-  cpu::linear_forward(y, x, W.ptr(), N, in, out, 1.0f, /*accumulate=*/false);
+void lora_linear_forward(float* y, const float* x, const FrozenLinear& W, const LoraModule* lora, int N,
+                         float dropout_p, uint64_t dropout_seed, LoraLinearCache* cache, LoraScratch& scratch) {
+  const int out = static_cast<int>(W.out()), in = static_cast<int>(W.in());
+  frozen_linear_forward(y, x, W, N);
   if (!lora) return;
   const int r = lora->r;
   const int64_t n_in = static_cast<int64_t>(N) * in;
@@ -44,11 +44,11 @@ void lora_linear_forward(float* y, const float* x, const Tensor& W, const LoraMo
   cpu::linear_forward(y, cache->u.data(), lora->B.ptr(), N, r, out, lora->scaling, true);  // y += s·u·Bᵀ
 }
 
-void lora_linear_backward(float* dx, bool accumulate_dx, const float* dy, const float* x, const Tensor& W,
+void lora_linear_backward(float* dx, bool accumulate_dx, const float* dy, const float* x, const FrozenLinear& W,
                           LoraModule* lora, int N, float dropout_p, const LoraLinearCache& cache,
                           LoraScratch& scratch) {
-  const int out = static_cast<int>(W.dim(0)), in = static_cast<int>(W.dim(1));
-  if (dx) cpu::linear_backward_input(dx, dy, W.ptr(), N, in, out, 1.0f, accumulate_dx);
+  const int out = static_cast<int>(W.out()), in = static_cast<int>(W.in());
+  if (dx) frozen_linear_backward_input(dx, dy, W, N, accumulate_dx);
   if (!lora) return;
   const int r = lora->r;
   const int64_t n_in = static_cast<int64_t>(N) * in;

@@ -1,9 +1,10 @@
-// A frozen nn.Linear with an optional LoRA branch: y = x·Wᵀ + scaling · B(A(dropout(x))), forward and backward.
+// A frozen nn.Linear (dense or kept quantized) with an optional LoRA branch: y = x·Wᵀ + scaling · B(A(dropout(x))), forward and backward.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "core/tensor.h"
+#include "model/frozen_linear.h"
 #include "model/lora.h"
 
 namespace tune {
@@ -24,12 +25,12 @@ struct LoraScratch {
 };
 
 // y[N,out] = x[N,in]·Wᵀ (+ LoRA when lora != nullptr). dropout_p applies to the LoRA input only (training).
-void lora_linear_forward(float* y, const float* x, const Tensor& W, const LoraModule* lora, int N, float dropout_p,
-                         uint64_t dropout_seed, LoraLinearCache* cache, LoraScratch& scratch);
+void lora_linear_forward(float* y, const float* x, const FrozenLinear& W, const LoraModule* lora, int N,
+                         float dropout_p, uint64_t dropout_seed, LoraLinearCache* cache, LoraScratch& scratch);
 
 // Given dy[N,out]: dx[N,in] (= or += when accumulate_dx) d/dx, skipped when dx == nullptr; lora->dA, lora->dB +=
 // their gradients.
-void lora_linear_backward(float* dx, bool accumulate_dx, const float* dy, const float* x, const Tensor& W,
+void lora_linear_backward(float* dx, bool accumulate_dx, const float* dy, const float* x, const FrozenLinear& W,
                           LoraModule* lora, int N, float dropout_p, const LoraLinearCache& cache,
                           LoraScratch& scratch);
 

@@ -60,19 +60,6 @@ int64_t merge_module(Tensor& W, const LoraModule& m, DType stored) {
 
 }  // namespace
 
-Tensor& projection_weight(LayerWeights& layer, Proj p) {
-  switch (p) {
-    case Proj::Q: return layer.q;
-    case Proj::K: return layer.k;
-    case Proj::V: return layer.v;
-    case Proj::O: return layer.o;
-    case Proj::Gate: return layer.gate;
-    case Proj::Up: return layer.up;
-    case Proj::Down: return layer.down;
-  }
-  fail("unknown projection");
-}
-
 int64_t merge_lora(ModelWeights& weights, const LoraAdapter& adapter, DType stored) {
   round_to(stored, 0.0f);  // rejects an unsupported storage type before any weight changes
   TUNE_CHECK(adapter.layers.size() == weights.layers.size(), "adapter has ", adapter.layers.size(),
@@ -82,7 +69,11 @@ int64_t merge_lora(ModelWeights& weights, const LoraAdapter& adapter, DType stor
     for (int p = 0; p < kNumProj; ++p) {
       const auto& m = adapter.layers[l][p];
       if (!m) continue;
-      Tensor& W = projection_weight(weights.layers[l], static_cast<Proj>(p));  // [out, in]
+      FrozenLinear& linear = projection(weights.layers[l], static_cast<Proj>(p));
+      TUNE_CHECK(!linear.quantized(), "merge_lora: the base weight of ",
+                 adapter.module_name(static_cast<int>(l), static_cast<Proj>(p)),
+                 " is kept quantized; dequantize the model's projections before merging");
+      Tensor& W = linear.dense;  // [out, in]
       TUNE_CHECK(m->B.dim(0) == W.dim(0) && m->A.dim(1) == W.dim(1), "LoRA module ",
                  adapter.module_name(static_cast<int>(l), static_cast<Proj>(p)), " does not fit its base weight ",
                  shape_str(W.shape));

@@ -10,9 +10,7 @@ namespace tune {
 // in fp32 but stand for a checkpoint stored as `stored` (F32, BF16 or F16): each merged weight is rounded to that
 // type, as PEFT rounds when it adds the delta into a bf16/fp16 base weight (rule in merge.cpp). Returns how many
 // finite weights overflowed to +-inf in that rounding (beyond 65504 for F16), as they do in PEFT; 0 when none.
+// Kept-quantized projections must be dequantized first (dequantize_linears); a targeted one is an error.
 int64_t merge_lora(ModelWeights& weights, const LoraAdapter& adapter, DType stored = DType::F32);
-
-// The base weight a projection's LoRA module wraps.
-Tensor& projection_weight(LayerWeights& layer, Proj p);
 
 }  // namespace tune

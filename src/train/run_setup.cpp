@@ -32,6 +32,10 @@ LoraConfig lora_config_from_plan(const Plan& plan) {
 // (or evaluated). Without adapters a fresh one is created from the lora_* keys.
 void load_adapters(TrainingRun& run) {
   const auto& names = run.plan.adapter_name_or_path;
+  TUNE_CHECK(names.size() <= 1 || !has_quantized_linears(run.weights), "adapter_name_or_path lists ", names.size(),
+             " adapters, but a quantized base (gguf_weights: keep) takes one, since merging into quantized weights ",
+             "is not done (LLaMA-Factory's rule for quantized models); merge the others first with tune export, or ",
+             "set gguf_weights: dequantize");
   for (size_t i = 0; i + 1 < names.size(); ++i) {
     merge_lora(run.weights, load_peft_adapter(names[i], run.cfg));
     std::fprintf(stderr, "merged adapter %s into the base weights\n", names[i].c_str());
@@ -91,7 +95,10 @@ void load_reference_model(TrainingRun& run) {
   TUNE_CHECK(run.ref_cfg->vocab_size == run.cfg.vocab_size, "ref_model ", plan.ref_model, " has vocab_size ",
              run.ref_cfg->vocab_size, " but the model has ", run.cfg.vocab_size,
              "; the reference must use the same tokenizer");
-  run.ref_weights = load_model_weights(plan.ref_model, *run.ref_cfg);
+  // Kept quantized like the policy's base, unless reference adapters are merged into it.
+  run.ref_weights = load_model_weights(plan.ref_model, *run.ref_cfg,
+                                       plan.gguf_weights == "keep" && is_gguf_file(plan.ref_model) &&
+                                           plan.ref_model_adapters.empty());
   for (const auto& name : plan.ref_model_adapters) {
     merge_lora(*run.ref_weights, load_peft_adapter(name, *run.ref_cfg));
     std::fprintf(stderr, "merged adapter %s into the reference model\n", name.c_str());
@@ -107,7 +114,7 @@ TrainingRun setup_run(const Plan& plan) {
   const DataOptions data_opts = data_options(plan);
   run.stage = data_opts.stage;
   run.cfg = load_model_config(plan.model_name_or_path, plan.exact_gelu);
-  run.weights = load_model_weights(plan.model_name_or_path, run.cfg);
+  run.weights = load_model_weights(plan.model_name_or_path, run.cfg, plan.gguf_weights == "keep");
   run.tokenizer.emplace(load_model_tokenizer_of(plan.model_name_or_path, run.cfg.vocab_size, plan.use_fast_tokenizer));
   run.pad_id = run.tokenizer->pad_id() >= 0 ? run.tokenizer->pad_id() : run.tokenizer->eos_id();
   if (!plan.template_.empty()) run.chat_template = &Template::get(plan.template_);

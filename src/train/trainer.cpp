@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "data/numpy_rng.h"
 #include "dist/communicator.h"
 #include "io/peft_adapter.h"
+#include "model/memory_plan.h"
 #include "report/model_card.h"
 #include "report/plot_loss.h"
 #include "report/progress.h"
@@ -37,6 +39,21 @@ namespace tune {
 namespace fs = std::filesystem;
 
 namespace {
+
+// The longest sequence of the training examples (a pair's longer side): the T of the largest micro-batch.
+int64_t longest_example(const TrainingRun& run) {
+  int64_t T = 0;
+  for (const int64_t i : run.train_indices) {
+    const size_t k = static_cast<size_t>(i);
+    if (!run.data.pairwise.empty()) {
+      const PairwiseExample& e = run.data.pairwise[k];
+      T = std::max<int64_t>(T, int64_t(e.prompt_ids.size() + std::max(e.chosen_ids.size(), e.rejected_ids.size())));
+    } else {
+      T = std::max<int64_t>(T, int64_t(run.data.supervised[k].input_ids.size()));
+    }
+  }
+  return T;
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -204,6 +221,10 @@ void Workflow::train(const std::optional<fs::path>& resume_from) {
                plan.gradient_accumulation_steps, static_cast<long long>(schedule_.total_train_batch_size),
                static_cast<long long>(schedule_.max_steps), static_cast<long long>(num_elements(params)),
                omp_get_max_threads(), world, comm_.backend());
+  MemoryPlan memory = memory_plan(run_.cfg, run_.weights);
+  const int64_t rows = int64_t(plan.per_device_train_batch_size) * (run_.data.pairwise.empty() ? 1 : 2);
+  add_training(memory, run_.cfg, run_.adapter, num_elements(params), rows, longest_example(run_));
+  std::fputs(format_memory_plan(memory).c_str(), stderr);
 
   Progress progress(static_cast<int>(schedule_.max_steps), std::cout, Progress::stdout_is_terminal());
   const auto t0 = Clock::now();

@@ -103,10 +103,10 @@ TEST_F(ExportCli, WritesAnHfFolderWithPeftMergedWeights) {
   EXPECT_EQ(got.find("lm_head.weight"), nullptr);  // tied
   for (const TensorInfo& t : got.tensors()) EXPECT_EQ(t.dtype, DType::BF16) << t.name;
   const ModelWeights loaded = load_hf_weights(out, cfg);
-  EXPECT_EQ(loaded.layers[1].q.data, want.layers[1].q.data);
-  EXPECT_EQ(loaded.layers[0].down.data, want.layers[0].down.data);
-  EXPECT_EQ(loaded.layers[0].k.data, base.layers[0].k.data);  // not targeted
-  EXPECT_NE(loaded.layers[0].q.data, base.layers[0].q.data);
+  EXPECT_EQ(loaded.layers[1].q.dense.data, want.layers[1].q.dense.data);
+  EXPECT_EQ(loaded.layers[0].down.dense.data, want.layers[0].down.dense.data);
+  EXPECT_EQ(loaded.layers[0].k.dense.data, base.layers[0].k.dense.data);  // not targeted
+  EXPECT_NE(loaded.layers[0].q.dense.data, base.layers[0].q.dense.data);
 
   const TuneRun inspect = run_tune({"inspect", out.string()}, tmp("inspect.log"));
   EXPECT_EQ(inspect.exit_code, 0) << inspect.output;

@@ -121,12 +121,13 @@ TEST(ExportGolden, DeltaRoundedFirstWouldNotMatchPeft) {
   const LoraAdapter adapter = load_peft_adapter(kData / "adapter_a", cfg);
   ModelWeights delta = base;  // the same shapes, zeroed: merging gives fp32(fp32(B . A) * s) exactly
   for (LayerWeights& l : delta.layers)
-    for (Tensor* t : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) std::fill(t->data.begin(), t->data.end(), 0.0f);
+    for (FrozenLinear* t : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down})
+      std::fill(t->dense.data.begin(), t->dense.data.end(), 0.0f);
   merge_lora(delta, adapter, DType::F32);
 
   const SafetensorsFile want = SafetensorsFile::open(kData / "expected" / "bf16_a.safetensors");
-  const Tensor& w = base.layers[0].q;
-  const Tensor& d = delta.layers[0].q;
+  const Tensor& w = base.layers[0].q.dense;
+  const Tensor& d = delta.layers[0].q.dense;
   const Tensor peft = want.read_f32("model.layers.0.self_attn.q_proj.weight");
   auto bf16 = [](float x) { return bf16_to_f32(f32_to_bf16(x)); };
   int single = 0, double_rounded = 0;
@@ -159,9 +160,9 @@ TEST(ExportGolden, ShardedLikeSavePretrained) {
   const ModelWeights loaded = load_hf_weights(out, cfg);
   const SafetensorsFile want = SafetensorsFile::open(kData / "expected" / "f32_ab.safetensors");
   const Tensor expected_down = want.read_f32("model.layers.1.mlp.down_proj.weight");
-  ASSERT_EQ(loaded.layers[1].down.shape, expected_down.shape);
+  ASSERT_EQ(loaded.layers[1].down.dense.shape, expected_down.shape);
   for (size_t i = 0; i < expected_down.data.size(); ++i)
-    ASSERT_NEAR(loaded.layers[1].down.data[i], expected_down.data[i], 1e-6 * std::fabs(expected_down.data[i]));
+    ASSERT_NEAR(loaded.layers[1].down.dense.data[i], expected_down.data[i], 1e-6 * std::fabs(expected_down.data[i]));
 }
 
 // The exported folder of a golden fixture (model + PEFT adapter + value head) loads back and gives the logits of the

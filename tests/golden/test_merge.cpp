@@ -67,10 +67,10 @@ TEST(MergeOverflow, Fp16OverflowBecomesInfAndIsCounted) {
   std::fill(q.B.data.begin(), q.B.data.end(), 300.0f);
 
   ModelWeights f16 = base, bf16 = base;
-  EXPECT_EQ(merge_lora(f16, adapter, DType::F16), static_cast<int64_t>(base.layers[0].q.data.size()));
-  for (const float w : f16.layers[0].q.data) EXPECT_EQ(w, INFINITY);
+  EXPECT_EQ(merge_lora(f16, adapter, DType::F16), static_cast<int64_t>(base.layers[0].q.dense.data.size()));
+  for (const float w : f16.layers[0].q.dense.data) EXPECT_EQ(w, INFINITY);
   EXPECT_EQ(merge_lora(bf16, adapter, DType::BF16), 0);  // within bf16's range
-  for (const float w : bf16.layers[0].q.data) EXPECT_TRUE(std::isfinite(w));
+  for (const float w : bf16.layers[0].q.dense.data) EXPECT_TRUE(std::isfinite(w));
 }
 
 }  // namespace

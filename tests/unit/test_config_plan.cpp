@@ -1,8 +1,13 @@
 // Loading LLaMA-Factory configs into a Plan: defaults, the seed config, overrides, aliases, JSON, derived values.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "config/plan.h"
 #include "config/plan_data.h"
+#include "core/error.h"
 
 namespace tune {
 namespace {
@@ -18,6 +23,7 @@ TEST(ConfigPlan, MinimalConfigGetsEveryDefault) {
   Plan expected;
   expected.model_name_or_path = "models/gemma-2b";
   expected.template_ = "gemma";
+  expected.gguf_weights = "dequantize";  // resolved: the model is not a .gguf file
   EXPECT_EQ(p, expected);
   // The defaults the brief pins down, spelled out.
   EXPECT_EQ(p.stage, "sft");
@@ -240,6 +246,26 @@ TEST(ConfigPlan, DataOptionsCarryTheDataKeys) {
   EXPECT_TRUE(d.train_on_prompt);
   EXPECT_EQ(data_options(yaml("model_name_or_path: m\nstage: pt\n")).stage, Stage::Pt);
   EXPECT_EQ(data_options(yaml("model_name_or_path: m\ntemplate: gemma\n")).stage, Stage::Sft);
+}
+
+// gguf_weights: unset resolves to keep for a .gguf model and dequantize otherwise; keep needs a .gguf; other words
+// are refused.
+TEST(ConfigPlan, GgufWeightsResolvesFromTheModelPath) {
+  const std::filesystem::path gguf =
+      std::filesystem::temp_directory_path() / ("tune_plan_" + std::to_string(getpid()) + ".gguf");
+  std::ofstream(gguf) << "GGUF";  // the plan looks at the name and that it is a file; the loader reads it
+  const std::string base = "model_name_or_path: " + gguf.string() + "\ntemplate: gemma\n";
+  EXPECT_EQ(yaml(base).gguf_weights, "keep");
+  EXPECT_EQ(yaml(base + "gguf_weights: dequantize\n").gguf_weights, "dequantize");
+  std::filesystem::remove(gguf);
+  EXPECT_EQ(yaml("model_name_or_path: m\ntemplate: gemma\n").gguf_weights, "dequantize");
+  try {
+    yaml("model_name_or_path: m\ntemplate: gemma\ngguf_weights: keep\n");
+    ADD_FAILURE() << "keep on a folder was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a .gguf file"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(yaml("model_name_or_path: m\ntemplate: gemma\ngguf_weights: q4\n"), Error);
 }
 
 }  // namespace

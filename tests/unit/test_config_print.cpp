@@ -48,6 +48,7 @@ TEST(ConfigPrint, AwkwardValuesRoundTrip) {
   p.lora_target = {"down_proj", "q_proj"};
   p.report_to = {"tensorboard", "wandb"};
   p.logging_dir = "logs\tx";
+  p.gguf_weights = "dequantize";  // what loading resolves for a model that is not a .gguf file
   EXPECT_EQ(round_trip(p), p);
 }
 

@@ -164,18 +164,18 @@ TEST(GgufModel, LlamaWeightsAreHfOrderedWithQkUnpermuted) {
   expect_hf(w.embed, 0, "embed");
   const LayerWeights& L = w.layers.at(0);
   expect_hf(L.input_norm, 1, "input_norm");
-  expect_hf(L.q, 2, "q (un-permuted)");
-  expect_hf(L.k, 3, "k (un-permuted)");
-  expect_hf(L.v, 4, "v");
-  expect_hf(L.o, 5, "o");
+  expect_hf(L.q.dense, 2, "q (un-permuted)");
+  expect_hf(L.k.dense, 3, "k (un-permuted)");
+  expect_hf(L.v.dense, 4, "v");
+  expect_hf(L.o.dense, 5, "o");
   expect_hf(L.mlp_norm, 6, "mlp_norm (ffn_norm)");
-  expect_hf(L.gate, 7, "gate");
-  expect_hf(L.up, 8, "up");
-  expect_hf(L.down, 9, "down");
+  expect_hf(L.gate.dense, 7, "gate");
+  expect_hf(L.up.dense, 8, "up");
+  expect_hf(L.down.dense, 9, "down");
   expect_hf(w.final_norm, 10, "final_norm");
   expect_hf(w.lm_head, 11, "lm_head (output)");
-  EXPECT_EQ(L.q.shape, (Shape{kHeads * kD, kH}));
-  EXPECT_EQ(L.o.shape, (Shape{kH, kHeads * kD}));
+  EXPECT_EQ(L.q.dense.shape, (Shape{kHeads * kD, kH}));
+  EXPECT_EQ(L.o.dense.shape, (Shape{kH, kHeads * kD}));
 }
 
 void gemma3_metadata(GgufWriter& w) {
@@ -225,14 +225,14 @@ TEST(GgufModel, Gemma3NormsLoseTheStoredOneAndQkAreNotPermuted) {
   const LayerWeights& L = w.layers.at(0);
   expect_hf(w.embed, 0, "embed");
   expect_hf(L.input_norm, 1, "input_norm");
-  expect_hf(L.q, 2, "q (not permuted)");
-  expect_hf(L.k, 3, "k (not permuted)");
-  expect_hf(L.o, 5, "o");
+  expect_hf(L.q.dense, 2, "q (not permuted)");
+  expect_hf(L.k.dense, 3, "k (not permuted)");
+  expect_hf(L.o.dense, 5, "o");
   expect_hf(L.q_norm, 6, "q_norm");
   expect_hf(L.k_norm, 7, "k_norm");
   expect_hf(L.attn_out_norm, 8, "post_attention_layernorm");
   expect_hf(L.mlp_norm, 9, "pre_feedforward_layernorm");
-  expect_hf(L.down, 12, "down");
+  expect_hf(L.down.dense, 12, "down");
   expect_hf(L.mlp_out_norm, 13, "post_feedforward_layernorm");
   expect_hf(w.final_norm, 14, "final_norm");
 }

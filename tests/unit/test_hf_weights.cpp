@@ -40,14 +40,14 @@ std::vector<NamedTensor> named(const ModelWeights& w) {
     const LayerWeights& L = w.layers[l];
     const std::string p = "model.layers." + std::to_string(l) + ".";
     out.push_back({p + "input_layernorm.weight", &L.input_norm});
-    out.push_back({p + "self_attn.q_proj.weight", &L.q});
-    out.push_back({p + "self_attn.k_proj.weight", &L.k});
-    out.push_back({p + "self_attn.v_proj.weight", &L.v});
-    out.push_back({p + "self_attn.o_proj.weight", &L.o});
+    out.push_back({p + "self_attn.q_proj.weight", &L.q.dense});
+    out.push_back({p + "self_attn.k_proj.weight", &L.k.dense});
+    out.push_back({p + "self_attn.v_proj.weight", &L.v.dense});
+    out.push_back({p + "self_attn.o_proj.weight", &L.o.dense});
     out.push_back({p + "post_attention_layernorm.weight", &L.mlp_norm});
-    out.push_back({p + "mlp.gate_proj.weight", &L.gate});
-    out.push_back({p + "mlp.up_proj.weight", &L.up});
-    out.push_back({p + "mlp.down_proj.weight", &L.down});
+    out.push_back({p + "mlp.gate_proj.weight", &L.gate.dense});
+    out.push_back({p + "mlp.up_proj.weight", &L.up.dense});
+    out.push_back({p + "mlp.down_proj.weight", &L.down.dense});
   }
   return out;
 }
@@ -67,14 +67,14 @@ ModelWeights make_weights(const ModelConfig& c) {
   for (int l = 0; l < c.num_layers; ++l) {
     LayerWeights L;
     L.input_norm = filled({H}, s++);
-    L.q = filled({Q, H}, s++);
-    L.k = filled({KV, H}, s++);
-    L.v = filled({KV, H}, s++);
-    L.o = filled({H, Q}, s++);
+    L.q.dense = filled({Q, H}, s++);
+    L.k.dense = filled({KV, H}, s++);
+    L.v.dense = filled({KV, H}, s++);
+    L.o.dense = filled({H, Q}, s++);
     L.mlp_norm = filled({H}, s++);
-    L.gate = filled({I, H}, s++);
-    L.up = filled({I, H}, s++);
-    L.down = filled({H, I}, s++);
+    L.gate.dense = filled({I, H}, s++);
+    L.up.dense = filled({I, H}, s++);
+    L.down.dense = filled({H, I}, s++);
     w.layers.push_back(std::move(L));
   }
   return w;
@@ -132,8 +132,8 @@ TEST_F(HfWeights, RoundTripBf16RoundsValues) {
   const ModelWeights got = load_hf_weights(dir, cfg);
   expect_weights_eq(w, got, DType::BF16);
   // bf16 keeps 8 significant bits, so some values really changed.
-  EXPECT_NE(got.layers[0].q.data[1], w.layers[0].q.data[1]);
-  EXPECT_NEAR(got.layers[0].q.data[1], w.layers[0].q.data[1], 1.0 / 256);
+  EXPECT_NE(got.layers[0].q.dense.data[1], w.layers[0].q.dense.data[1]);
+  EXPECT_NEAR(got.layers[0].q.dense.data[1], w.layers[0].q.dense.data[1], 1.0 / 256);
 }
 
 TEST_F(HfWeights, TiedLmHeadIsIgnored) {
@@ -191,7 +191,7 @@ TEST_F(HfWeights, MissingKeyNamesKeyAndFile) {
 }
 
 TEST_F(HfWeights, WrongShapeNamesBothShapes) {
-  w.layers[1].down = filled({12, 8}, 3.0f);  // transposed
+  w.layers[1].down.dense = filled({12, 8}, 3.0f);  // transposed
   write_single(named(w));
   EXPECT_CONTAINS(load_error(), "tensor 'model.layers.1.mlp.down_proj.weight' has shape [12, 8] but config.json "
                                 "implies [8, 12]");

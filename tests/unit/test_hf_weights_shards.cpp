@@ -59,7 +59,7 @@ TEST_F(Shards, GreedySplitInDotNaturalOrder) {
 
   const ModelWeights back = load_hf_weights(dir_, cfg);
   EXPECT_EQ(back.embed.data, w.embed.data);
-  EXPECT_EQ(back.layers[1].down.data, w.layers[1].down.data);
+  EXPECT_EQ(back.layers[1].down.dense.data, w.layers[1].down.dense.data);
   EXPECT_EQ(back.final_norm.data, w.final_norm.data);
 }
 
