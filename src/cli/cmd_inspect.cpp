@@ -3,8 +3,6 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "io/hf_config.h"
-#include "io/hf_weights.h"
 #include "io/model_path.h"
 #include "io/peft_adapter.h"
 #include "text/template.h"
@@ -26,8 +24,8 @@ const char* activation_name(Activation a) {
 int run_inspect(const ParsedArgs& a) {
   const std::string dir = a.positional[0];
   check_model_path(dir, "tune inspect");
-  const ModelConfig cfg = load_hf_config(dir, a.flag("exact-gelu"));
-  const ModelWeights w = load_hf_weights(dir, cfg);
+  const ModelConfig cfg = load_model_config(dir, a.flag("exact-gelu"));
+  const ModelWeights w = load_model_weights(dir, cfg);
   int64_t params = 0;
   visit_weights(cfg, w, [&](const std::string&, const Tensor& t, const Shape&, WeightRole) { params += t.numel(); });
   std::printf("model %s: %s, vocab %d, hidden %d, intermediate %d, %d layers, %d heads / %d kv heads x %d,\n"
@@ -63,8 +61,9 @@ int run_inspect(const ParsedArgs& a) {
 const CommandSpec& inspect_command() {
   static const CommandSpec spec{
       "inspect",
-      "load and validate an HF model folder (weights, tokenizer; a PEFT adapter, a template) and print what it holds",
-      "tune inspect MODEL_DIR [--adapter ADAPTER_DIR] [--template NAME]",
+      "load and validate an HF model folder or a GGUF file (weights, tokenizer; a PEFT adapter, a template) and print "
+      "what it holds",
+      "tune inspect MODEL_DIR|MODEL.gguf [--adapter ADAPTER_DIR] [--template NAME]",
       "",
       {{"adapter", "DIR", "PEFT adapter folder to load and check against the model", ""},
        {"template", "NAME", "chat template to check against the tokenizer (its eos and stop words)", ""},

@@ -8,8 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "io/hf_config.h"
-#include "io/hf_weights.h"
+#include "io/model_path.h"
 #include "io/peft_adapter.h"
 #include "model/gemma.h"
 #include "train/rm_loss.h"
@@ -64,8 +63,8 @@ Batch synthetic_batch(const ModelConfig& cfg, int B, int T, uint64_t seed) {
 
 int run_step(const ParsedArgs& a) {
   const std::string dir = a.positional[0];
-  const ModelConfig cfg = load_hf_config(dir, a.flag("exact-gelu"));
-  const ModelWeights w = load_hf_weights(dir, cfg);
+  const ModelConfig cfg = load_model_config(dir, a.flag("exact-gelu"));
+  const ModelWeights w = load_model_weights(dir, cfg);
   const uint64_t seed = static_cast<uint64_t>(a.integer("seed"));
   LoraAdapter adapter = a.has("adapter") ? load_peft_adapter(a.str("adapter"), cfg)
                                          : init_lora(cfg, lora_from_options(a), seed);

@@ -10,7 +10,9 @@
 #include "core/error.h"
 #include "core/staged_dir.h"
 #include "export/model_dir_files.h"
-#include "io/hf_config.h"
+#include "io/gguf.h"
+#include "io/gguf_model.h"
+#include "io/model_path.h"
 #include "io/peft_adapter.h"
 #include "model/merge.h"
 
@@ -67,19 +69,20 @@ fs::path value_head_source(const ExportRequest& r, int hidden_size) {
 
 ExportResult export_merged_model(const ExportRequest& r) {
   check_export_dir(r);
-  const ModelConfig cfg = load_hf_config(r.model_dir);
+  const ModelConfig cfg = load_model_config(r.model_dir);
+  const bool gguf = is_gguf_file(r.model_dir);
   TUNE_CHECK(cfg.names.ignored_prefixes.empty(), r.model_dir.string(), ": exporting a ", cfg.model_type,
              " checkpoint is not supported yet: tune.cpp loads only its language model, and the export would drop the "
              "rest (the vision tower); export from a text-only (", cfg.model_type, "_text) checkpoint");
   ExportResult result;
-  result.dtype = stored_weights_dtype(r.model_dir, cfg);
+  result.dtype = model_export_dtype(r.model_dir, cfg);
   torch_dtype_name(result.dtype);  // only F32, BF16 and F16 checkpoints can be merged and exported
-  if (result.dtype != cfg.torch_dtype)
+  if (!gguf && result.dtype != cfg.torch_dtype)
     std::fprintf(stderr, "warning: %s/config.json says %s but the weights are stored as %s; exporting %s\n",
                  r.model_dir.c_str(), std::string(torch_dtype_name(cfg.torch_dtype)).c_str(),
                  std::string(dtype_name(result.dtype)).c_str(), std::string(dtype_name(result.dtype)).c_str());
 
-  ModelWeights weights = load_hf_weights(r.model_dir, cfg);
+  ModelWeights weights = load_model_weights(r.model_dir, cfg);
   for (const fs::path& dir : r.adapters) {
     const LoraAdapter adapter = load_peft_adapter(dir, cfg);
     const int64_t overflowed = merge_lora(weights, adapter, result.dtype);
@@ -96,18 +99,30 @@ ExportResult export_merged_model(const ExportRequest& r) {
   const fs::path value_head = value_head_source(r, cfg.hidden_size);
 
   StagedDir out(r.export_dir);
-  const fs::path config_file = r.model_dir / "config.json";
-  write_file_atomic(out.path() / "config.json",
-                    config_json_with_dtype(read_text_file(config_file), config_file.string(), result.dtype));
+  if (gguf) {
+    // The config transformers derives from the GGUF metadata (its defaults fill the rest on load), with the class.
+    nlohmann::json config = gguf_hf_config(GgufFile::open(r.model_dir));
+    config["architectures"] = {cfg.architecture};
+    write_file_atomic(out.path() / "config.json",
+                      config_json_with_dtype(config.dump(2), r.model_dir.string(), result.dtype));
+  } else {
+    const fs::path config_file = r.model_dir / "config.json";
+    write_file_atomic(out.path() / "config.json",
+                      config_json_with_dtype(read_text_file(config_file), config_file.string(), result.dtype));
+  }
   result.files.push_back("config.json");
   for (const std::string& f : save_hf_weights(out.path(), cfg, weights, result.dtype, r.max_shard_bytes))
     result.files.push_back(f);
-  if (fs::is_regular_file(r.model_dir / kGenerationConfig))
+  if (!gguf && fs::is_regular_file(r.model_dir / kGenerationConfig))
     copy_file_atomic(r.model_dir / kGenerationConfig, out.path() / kGenerationConfig);
   else
     write_file_atomic(out.path() / kGenerationConfig, generation_config_json(cfg));
   result.files.push_back(kGenerationConfig);
-  for (const std::string& f : copy_tokenizer_files(r.model_dir, out.path())) result.files.push_back(f);
+  if (gguf)
+    std::fprintf(stderr, "note: the tokenizer stays in %s (its GGUF metadata); the export holds the model only, load "
+                 "the tokenizer with AutoTokenizer.from_pretrained(folder, gguf_file=...)\n", r.model_dir.c_str());
+  else
+    for (const std::string& f : copy_tokenizer_files(r.model_dir, out.path())) result.files.push_back(f);
   if (!value_head.empty()) {
     copy_file_atomic(value_head, out.path() / kValueHead);
     result.files.push_back(kValueHead);

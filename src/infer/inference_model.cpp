@@ -4,8 +4,7 @@
 #include <cstdio>
 
 #include "core/error.h"
-#include "io/hf_config.h"
-#include "io/hf_weights.h"
+#include "io/model_path.h"
 #include "io/peft_adapter.h"
 #include "model/merge.h"
 
@@ -68,8 +67,8 @@ std::vector<int32_t> InferenceModel::stop_ids() const { return generation_stop_i
 InferenceModel load_inference_model(const Plan& plan) {
   InferenceModel m;
   m.plan = plan;
-  m.cfg = load_hf_config(plan.model_name_or_path, plan.exact_gelu);
-  m.weights = load_hf_weights(plan.model_name_or_path, m.cfg);
+  m.cfg = load_model_config(plan.model_name_or_path, plan.exact_gelu);
+  m.weights = load_model_weights(plan.model_name_or_path, m.cfg);
   m.tokenizer.emplace(load_model_tokenizer(plan.model_name_or_path, m.cfg.vocab_size, plan.use_fast_tokenizer));
   m.pad_id = m.tokenizer->pad_id() >= 0 ? m.tokenizer->pad_id() : m.tokenizer->eos_id();
   if (!plan.template_.empty()) m.chat_template = &Template::get(plan.template_);

@@ -31,6 +31,10 @@ struct GgmlTypeInfo {
 const GgmlTypeInfo* ggml_type_info(uint32_t type);
 const GgmlTypeInfo& ggml_type_info(GgmlType type);
 bool ggml_type_is_quantized(GgmlType type);  // anything but F32/F16/BF16
+// The name ggml gives any type number, supported or not ("IQ2_XXS" for 16), for error messages; "" when unknown.
+std::string_view ggml_type_name(uint32_t type);
+// "F32, F16, BF16, Q4_0, ...": the supported types, for error messages.
+std::string_view ggml_supported_type_names();
 // Bytes of a row of n elements; n must be a multiple of the block size (tune::Error otherwise).
 int64_t ggml_row_bytes(GgmlType type, int64_t n);
 

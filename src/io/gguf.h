@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,7 +30,8 @@ struct GgufValue {
   GgufValueType type = GgufValueType::U8;
   GgufValueType elem_type = GgufValueType::U8;  // for ARRAY
   std::variant<int64_t, uint64_t, double, bool, std::string> scalar;
-  // ARRAY payloads (the one matching elem_type is filled): integers, floats, bools as ints, strings.
+  // ARRAY payloads (the one matching elem_type is filled): integers, floats, bools as ints, strings. U64 elements
+  // above INT64_MAX are refused by the reader.
   std::vector<int64_t> ints;
   std::vector<double> floats;
   std::vector<std::string> strings;
@@ -48,9 +50,10 @@ struct GgufTensorInfo {
 class GgufFile {
  public:
   // Maps the file and validates it completely: magic, version 3 (2 also read), counts bounded by the file size,
-  // string lengths, value and array types, duplicate keys and tensor names, tensor types (ggml_type_info),
-  // dimension counts (1..4) and sizes, ne[0] a multiple of the block size, offsets aligned, in bounds and not
-  // overlapping. Throws tune::Error naming the file and the problem.
+  // string lengths, value and array types (arrays of arrays refused, BOOL bytes 0 or 1), duplicate keys and tensor
+  // names, general.alignment (a U32 power of 2), tensor types (ggml_type_info), dimension counts (1..4) and sizes,
+  // ne[0] a multiple of the block size, offsets aligned, in bounds and not overlapping. Trailing bytes after the
+  // last tensor are allowed. Throws tune::Error naming the file and the problem.
   static GgufFile open(const std::filesystem::path& path);
   // Same validation over bytes already in memory (the fuzzer's entry point). `source` names them in errors.
   static GgufFile parse(std::span<const std::byte> bytes, std::string source);
@@ -89,6 +92,9 @@ class GgufFile {
   std::span<const std::byte> buffer_;    // the data section
   std::map<std::string, GgufValue> metadata_;
   std::vector<GgufTensorInfo> tensors_;
+  std::map<std::string, size_t, std::less<>> tensor_index_;  // name -> position in tensors_
+
+  static GgufFile from_bytes(std::shared_ptr<const void> owner, std::span<const std::byte> bytes, std::string source);
 };
 
 }  // namespace tune

@@ -1,27 +1,40 @@
-// The model-folder check of model_name_or_path.
+// model_name_or_path: the folder-or-GGUF check and the loaders that dispatch on it.
 #include "io/model_path.h"
 
 #include "core/error.h"
+#include "io/gguf.h"
+#include "io/gguf_model.h"
+#include "io/hf_config.h"
+#include "io/hf_weights.h"
 
 namespace tune {
 
 namespace fs = std::filesystem;
 
+bool is_gguf_file(const fs::path& path) { return path.extension() == ".gguf" && fs::is_regular_file(path); }
+
 void check_model_path(const fs::path& path, const std::string& where) {
-  if (!fs::is_regular_file(path)) return;
-  const std::string kFolder =
-      "tune.cpp reads Hugging Face model folders: config.json, the weights as *.safetensors (fp32, bf16 or fp16; "
-      "one file or sharded with model.safetensors.index.json) and the tokenizer (tokenizer.json, or the SentencePiece "
-      "tokenizer.model) with tokenizer_config.json";
-  if (path.extension() == ".gguf")
-    fail(where, ": model_name_or_path ", path.string(), " is a GGUF file (llama.cpp's format); ", kFolder,
-         ". GGUF files and quantized weights (Q4_K, Q8_0, ...) are not supported. Make an HF folder from it with "
-         "transformers, which dequantizes: AutoModelForCausalLM.from_pretrained(\"",
-         path.parent_path().string().empty() ? "." : path.parent_path().string(), "\", gguf_file=\"",
-         path.filename().string(), "\").save_pretrained(OUT) and the same with AutoTokenizer, then set "
-         "model_name_or_path: OUT");
-  fail(where, ": model_name_or_path ", path.string(), " is a file, not a model folder; ", kFolder,
-       ". Set model_name_or_path to the folder that holds these files");
+  if (!fs::is_regular_file(path) || is_gguf_file(path)) return;
+  fail(where, ": model_name_or_path ", path.string(), " is a file, not a model folder or a .gguf file; tune.cpp "
+       "reads Hugging Face model folders (config.json, the weights as *.safetensors, one file or sharded with "
+       "model.safetensors.index.json, and the tokenizer files) and GGUF files (architectures ",
+       supported_gguf_architectures(), "). Set model_name_or_path to the folder that holds these files or to the "
+       ".gguf file");
+}
+
+ModelConfig load_model_config(const fs::path& path, bool exact_gelu) {
+  if (is_gguf_file(path)) return gguf_model_config(GgufFile::open(path), exact_gelu);
+  return load_hf_config(path, exact_gelu);
+}
+
+ModelWeights load_model_weights(const fs::path& path, const ModelConfig& cfg) {
+  if (is_gguf_file(path)) return load_gguf_weights(GgufFile::open(path), cfg);
+  return load_hf_weights(path, cfg);
+}
+
+DType model_export_dtype(const fs::path& path, const ModelConfig& cfg) {
+  if (is_gguf_file(path)) return gguf_export_dtype(GgufFile::open(path));
+  return stored_weights_dtype(path, cfg);
 }
 
 }  // namespace tune

@@ -9,22 +9,16 @@
 // so the header length is a multiple of 8.
 #include "io/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <system_error>
 #include <tuple>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/mapped_file.h"
 
 namespace tune {
 namespace {
@@ -241,8 +235,6 @@ ParsedFile parse_file(std::span<const std::byte> bytes, const std::string& sourc
   return out;
 }
 
-std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
-
 // Appends `s` as a JSON string literal escaped exactly like serde_json.
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -278,39 +270,11 @@ void check_utf8(std::string_view s, std::string_view what) {
 }  // namespace
 
 SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
-  const std::string source = path.string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    fail("cannot open ", source, ": ", errno_text(err));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    fail("cannot open ", source, ": ", errno_text(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail("cannot open ", source, ": ", S_ISDIR(st.st_mode) ? "it is a folder" : "it is not a regular file",
-         ", expected a .safetensors file");
-  }
+  MappedFile mapped = map_file(path, "a .safetensors file");
   SafetensorsFile f;
-  f.source_ = source;
-  const auto size = static_cast<size_t>(st.st_size);
-  std::span<const std::byte> bytes;
-  if (size > 0) {
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      const int err = errno;
-      ::close(fd);
-      fail("cannot map ", source, " into memory: ", errno_text(err));
-    }
-    f.mapping_ = std::shared_ptr<const void>(p, [size](const void* q) { ::munmap(const_cast<void*>(q), size); });
-    bytes = std::span<const std::byte>(static_cast<const std::byte*>(p), size);
-  }
-  ::close(fd);
-  ParsedFile parsed = parse_file(bytes, f.source_);
+  f.source_ = path.string();
+  f.mapping_ = std::move(mapped.owner);
+  ParsedFile parsed = parse_file(mapped.bytes, f.source_);
   f.buffer_ = parsed.buffer;
   f.tensors_ = std::move(parsed.tensors);
   f.metadata_ = std::move(parsed.metadata);
@@ -318,11 +282,11 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
 }
 
 SafetensorsFile SafetensorsFile::parse(std::span<const std::byte> bytes, std::string source) {
-  auto copy = std::make_shared<const std::vector<std::byte>>(bytes.begin(), bytes.end());
+  MappedFile copy = copy_to_mapping(bytes);
   SafetensorsFile f;
   f.source_ = std::move(source);
-  f.mapping_ = std::shared_ptr<const void>(copy, copy->data());
-  ParsedFile parsed = parse_file(*copy, f.source_);
+  f.mapping_ = std::move(copy.owner);
+  ParsedFile parsed = parse_file(copy.bytes, f.source_);
   f.buffer_ = parsed.buffer;
   f.tensors_ = std::move(parsed.tensors);
   f.metadata_ = std::move(parsed.metadata);

@@ -7,8 +7,7 @@
 #include "config/plan_data.h"
 #include "core/error.h"
 #include "data/dataset.h"
-#include "io/hf_config.h"
-#include "io/hf_weights.h"
+#include "io/model_path.h"
 #include "io/peft_adapter.h"
 #include "model/merge.h"
 
@@ -88,11 +87,11 @@ void split_data(TrainingRun& run) {
 // ref_model (+ ref_model_adapters merged in order): the DPO reference, which must share the tokenizer's vocabulary.
 void load_reference_model(TrainingRun& run) {
   const Plan& plan = run.plan;
-  run.ref_cfg = load_hf_config(plan.ref_model, plan.exact_gelu);
+  run.ref_cfg = load_model_config(plan.ref_model, plan.exact_gelu);
   TUNE_CHECK(run.ref_cfg->vocab_size == run.cfg.vocab_size, "ref_model ", plan.ref_model, " has vocab_size ",
              run.ref_cfg->vocab_size, " but the model has ", run.cfg.vocab_size,
              "; the reference must use the same tokenizer");
-  run.ref_weights = load_hf_weights(plan.ref_model, *run.ref_cfg);
+  run.ref_weights = load_model_weights(plan.ref_model, *run.ref_cfg);
   for (const auto& name : plan.ref_model_adapters) {
     merge_lora(*run.ref_weights, load_peft_adapter(name, *run.ref_cfg));
     std::fprintf(stderr, "merged adapter %s into the reference model\n", name.c_str());
@@ -107,8 +106,8 @@ TrainingRun setup_run(const Plan& plan) {
   run.plan = plan;
   const DataOptions data_opts = data_options(plan);
   run.stage = data_opts.stage;
-  run.cfg = load_hf_config(plan.model_name_or_path, plan.exact_gelu);
-  run.weights = load_hf_weights(plan.model_name_or_path, run.cfg);
+  run.cfg = load_model_config(plan.model_name_or_path, plan.exact_gelu);
+  run.weights = load_model_weights(plan.model_name_or_path, run.cfg);
   run.tokenizer.emplace(load_model_tokenizer(plan.model_name_or_path, run.cfg.vocab_size, plan.use_fast_tokenizer));
   run.pad_id = run.tokenizer->pad_id() >= 0 ? run.tokenizer->pad_id() : run.tokenizer->eos_id();
   if (!plan.template_.empty()) run.chat_template = &Template::get(plan.template_);
