@@ -2,20 +2,22 @@
 // with ne = [cols, rows]; llama.cpp checks base ne = [in, out], lora_a ne = [in, r], lora_b ne = [r, out].
 #include "export/lora_gguf.h"
 
-#include <array>
 #include <cstring>
 #include <map>
 
 #include "core/dtype.h"
 #include "core/error.h"
-#include "io/hf_config.h"
+#include "io/gguf_model.h"
+#include "io/model_path.h"
 #include "io/peft_adapter.h"
 
 namespace tune {
 namespace {
 
-constexpr std::array<const char*, kNumProj> kGgufProjNames = {"attn_q",   "attn_k", "attn_v",  "attn_output",
-                                                               "ffn_gate", "ffn_up", "ffn_down"};
+// "blk.{layer}.attn_q.weight": the base weight's GGUF name (the one HF -> GGUF name map, io/gguf_model).
+std::string base_tensor_name(const ModelConfig& model, int layer, Proj p) {
+  return gguf_tensor_name(model, cat(model.names.prefix, "layers.", layer, ".", proj_module_path(p), ".weight"));
+}
 
 // fp32 values as the tensor type's bytes.
 std::vector<std::byte> encode(const float* values, size_t n, GgmlType type) {
@@ -63,10 +65,6 @@ GgufArch gguf_arch_of(const ModelConfig& model) {
   return it->second;
 }
 
-std::string gguf_weight_name(int layer, Proj p) {
-  return cat("blk.", layer, ".", kGgufProjNames[static_cast<size_t>(p)], ".weight");
-}
-
 std::vector<int> llama_qk_gguf_row_order(int n_heads, int head_dim) {
   TUNE_CHECK(n_heads > 0 && head_dim > 0 && head_dim % 2 == 0, "llama Q/K permutation: head_dim ", head_dim,
              " must be even and n_heads ", n_heads, " positive");
@@ -109,7 +107,7 @@ GgufWriter lora_gguf(const LoraAdapter& adapter, const ModelConfig& model, const
       // llama.cpp multiplies by alpha / r (scale 1 when alpha is 0); fold any other scaling into B.
       const float llama_scale = alpha != 0.0f ? alpha / static_cast<float>(r) : 1.0f;
       const float factor = m->scaling == llama_scale ? 1.0f : m->scaling / llama_scale;
-      const std::string base = gguf_weight_name(static_cast<int>(l), p);
+      const std::string base = base_tensor_name(model, static_cast<int>(l), p);
       storage.push_back(encode(m->A.ptr(), static_cast<size_t>(m->A.numel()), options.type));
       w.add_tensor({base + ".lora_a", options.type, {in, r}, storage.back()});
       const std::vector<float> b = gguf_b(*m, model, p, arch.permutes_qk, factor);
@@ -128,7 +126,7 @@ void write_lora_gguf(const std::filesystem::path& path, const LoraAdapter& adapt
 
 size_t export_lora_gguf(const std::filesystem::path& model, const std::filesystem::path& adapter_dir,
                         const std::filesystem::path& out, const LoraGgufOptions& options) {
-  const ModelConfig cfg = load_hf_config(model);
+  const ModelConfig cfg = load_model_config(model);
   const LoraAdapter adapter = load_peft_adapter(adapter_dir, cfg);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   write_lora_gguf(out, adapter, cfg, options);

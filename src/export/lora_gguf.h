@@ -19,9 +19,6 @@ struct GgufArch {
 // The llama.cpp architecture of a ModelSpec's model_type; tune::Error for a family llama.cpp is not mapped for.
 GgufArch gguf_arch_of(const ModelConfig& model);
 
-// llama.cpp's tensor name of a projection's base weight: "blk.{layer}.attn_q.weight", "blk.{layer}.ffn_down.weight".
-std::string gguf_weight_name(int layer, Proj p);
-
 // The row order llama.cpp's converter gives a Q (n_heads = Nq) or K (n_heads = Nkv) weight of head_dim-row heads:
 // GGUF row g = h*D + 2*i + j holds HF row h*D + j*D/2 + i (i < D/2, j in {0, 1}). Returns, per GGUF row, its HF row.
 std::vector<int> llama_qk_gguf_row_order(int n_heads, int head_dim);
@@ -32,8 +29,8 @@ struct LoraGgufOptions {
 };
 
 // The adapter as GGUF metadata + tensors: general.architecture, general.type = "adapter", adapter.type = "lora",
-// adapter.lora.alpha = config.lora_alpha, and per targeted module "<gguf_weight_name>.lora_a" (A [r, in] stored with
-// ne = [in, r]) and ".lora_b" (B [out, r], ne = [r, out]); for a llama-arch model B's rows are permuted as the
+// adapter.lora.alpha = config.lora_alpha, and per targeted module "<base GGUF tensor>.lora_a" (A [r, in] stored with
+// ne = [in, r]; the base tensor named by io/gguf_model's gguf_tensor_name, "blk.3.attn_q.weight") and ".lora_b" (B [out, r], ne = [r, out]); for a llama-arch model B's rows are permuted as the
 // base's Q/K rows are. llama.cpp scales every module by alpha / r; a module whose scaling differs (rslora,
 // rank_pattern, alpha_pattern) has the ratio folded into its B, so the product is the same. The returned writer
 // refers to `storage`, which must outlive it.
