@@ -23,12 +23,6 @@ constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // empty key, value typ
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, n_dims, one dim, type, offset
 constexpr const char* kCorrupt = "; the file is truncated or corrupt (download or convert it again)";
 
-const char* value_type_name(uint32_t type) {
-  static constexpr const char* kNames[] = {"U8",   "I8",     "U16",   "I16", "U32", "I32", "F32",
-                                           "BOOL", "STRING", "ARRAY", "U64", "I64", "F64"};
-  return type < std::size(kNames) ? kNames[type] : nullptr;
-}
-
 bool is_integer(GgufValueType t) {
   switch (t) {
     case GgufValueType::U8: case GgufValueType::I8: case GgufValueType::U16: case GgufValueType::I16:
@@ -88,7 +82,7 @@ class Cursor {
 
 GgufValueType read_value_type(Cursor& in, const std::string& source, const std::string& what) {
   const auto type = in.read<uint32_t>(cat("the value type of ", what));
-  TUNE_CHECK(value_type_name(type), source, ": ", what, " has unknown value type ", type,
+  TUNE_CHECK(gguf_value_type_name(type), source, ": ", what, " has unknown value type ", type,
              " (GGUF value types are 0..12)", kCorrupt);
   return static_cast<GgufValueType>(type);
 }
@@ -125,7 +119,7 @@ std::variant<int64_t, uint64_t, double, bool, std::string> read_scalar(Cursor& i
 void read_array(Cursor& in, GgufValue& v, const std::string& source, const std::string& key) {
   const std::string what = cat("metadata key '", key, "'");
   const auto elem = in.read<uint32_t>(cat("the element type of ", what));
-  TUNE_CHECK(value_type_name(elem), source, ": ", what, " is an array with unknown element type ", elem,
+  TUNE_CHECK(gguf_value_type_name(elem), source, ": ", what, " is an array with unknown element type ", elem,
              " (GGUF value types are 0..12)", kCorrupt);
   v.elem_type = static_cast<GgufValueType>(elem);
   TUNE_CHECK(v.elem_type != GgufValueType::ARRAY, source, ": ", what,
@@ -133,7 +127,7 @@ void read_array(Cursor& in, GgufValue& v, const std::string& source, const std::
   const auto count = in.read<uint64_t>(cat("the element count of ", what));
   const uint64_t min_bytes = v.elem_type == GgufValueType::STRING ? 8 : fixed_size(v.elem_type);
   TUNE_CHECK(count <= in.remaining() / min_bytes, source, ": ", what, " is an array of ", count, " ",
-             value_type_name(elem), " values, which cannot fit in the ", in.remaining(), " bytes left in the file",
+             gguf_value_type_name(elem), " values, which cannot fit in the ", in.remaining(), " bytes left in the file",
              kCorrupt);
   if (v.elem_type == GgufValueType::STRING) {
     v.strings.reserve(count);
@@ -175,7 +169,7 @@ uint64_t alignment_of(const std::map<std::string, GgufValue>& metadata, const st
   const auto it = metadata.find("general.alignment");
   if (it == metadata.end()) return kDefaultAlignment;
   const GgufValue& v = it->second;
-  TUNE_CHECK(v.type == GgufValueType::U32, source, ": general.alignment is a ", value_type_name(static_cast<uint32_t>(v.type)),
+  TUNE_CHECK(v.type == GgufValueType::U32, source, ": general.alignment is a ", gguf_value_type_name(static_cast<uint32_t>(v.type)),
              ", but GGUF stores it as a U32", kCorrupt);
   const uint64_t a = std::get<uint64_t>(v.scalar);
   TUNE_CHECK(a != 0 && std::has_single_bit(a), source, ": general.alignment = ", a, " is not a power of 2",
@@ -246,6 +240,12 @@ void check_tensor_data(const std::vector<GgufTensorInfo>& tensors, uint64_t alig
 }
 
 }  // namespace
+
+const char* gguf_value_type_name(uint32_t type) {
+  static constexpr const char* kNames[] = {"U8",   "I8",     "U16",   "I16", "U32", "I32", "F32",
+                                           "BOOL", "STRING", "ARRAY", "U64", "I64", "F64"};
+  return type < std::size(kNames) ? kNames[type] : nullptr;
+}
 
 int64_t GgufTensorInfo::rows() const {
   int64_t n = 1;
@@ -321,9 +321,9 @@ const GgufValue* GgufFile::find(std::string_view key) const {
 namespace {
 
 std::string type_text(const GgufValue& v) {
-  const char* name = value_type_name(static_cast<uint32_t>(v.type));
+  const char* name = gguf_value_type_name(static_cast<uint32_t>(v.type));
   if (v.type != GgufValueType::ARRAY) return name;
-  return cat("ARRAY of ", value_type_name(static_cast<uint32_t>(v.elem_type)));
+  return cat("ARRAY of ", gguf_value_type_name(static_cast<uint32_t>(v.elem_type)));
 }
 
 [[noreturn]] void wrong_type(const std::string& source, std::string_view key, const GgufValue& v,

@@ -25,6 +25,9 @@ enum class GgufValueType : uint32_t {
   F64 = 12,
 };
 
+// "U8", "STRING", "ARRAY", ...; nullptr for a number that is no GGUF value type.
+const char* gguf_value_type_name(uint32_t type);
+
 // One metadata value. Scalars are widened (integers to int64/uint64, floats to double); arrays hold one element type.
 struct GgufValue {
   GgufValueType type = GgufValueType::U8;

@@ -195,7 +195,7 @@ def write_python_gguf(out: Path, rng):
 # The real-model tensors checked: one per type present (the smaller ones, so the test stays quick).
 REAL_TENSORS = {
     "SmolLM2-135M-Instruct.Q4_1.gguf": ["blk.0.attn_q.weight", "token_embd.weight", "blk.0.attn_norm.weight"],
-    "gemma-3-270m-q4_k_m.gguf": ["blk.0.attn_k.weight", "blk.0.attn_q.weight", "blk.0.ffn_down.weight",
+    "gemma-3-270m-q4_k_m.gguf": ["blk.0.attn_k.weight", "blk.1.attn_output.weight", "blk.0.ffn_down.weight",
                                  "blk.17.attn_v.weight", "output_norm.weight"],
 }
 REAL_KEYS = ["general.architecture", "general.name", "general.file_type", "{arch}.block_count",
