@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/dataset.h"
+#include "io/model_path.h"
 #include "text/tokenizer.h"
 
 namespace tune::cli {
@@ -97,7 +98,7 @@ void show(const PreparedData& data, const std::vector<int64_t>& indices, const T
 
 int run_data(const ParsedArgs& a) {
   const Plan plan = plan_from_args(a);
-  const Tokenizer tok = Tokenizer::load(plan.model_name_or_path, plan.use_fast_tokenizer);
+  const Tokenizer tok = load_tokenizer_of(plan.model_name_or_path, plan.use_fast_tokenizer);
   const PreparedData data = prepare_dataset(data_options(plan), tok);
   const std::vector<int64_t> indices = selected_indices(plan, static_cast<int64_t>(data.size()));
   std::fprintf(stderr, "%zu examples prepared (%lld invalid dropped); %zu selected (%s)\n", data.size(),

@@ -34,7 +34,7 @@ int run_inspect(const ParsedArgs& a) {
               cfg.num_layers, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.rope_theta, cfg.rms_norm_eps,
               activation_name(cfg.activation), std::string(dtype_name(cfg.torch_dtype)).c_str(),
               static_cast<long long>(params), cfg.tie_word_embeddings ? "embeddings tied" : "untied LM head");
-  const Tokenizer tok = load_model_tokenizer(dir, cfg.vocab_size, !a.flag("slow-tokenizer"));
+  const Tokenizer tok = load_model_tokenizer_of(dir, cfg.vocab_size, !a.flag("slow-tokenizer"));
   std::printf("tokenizer %s: %d tokens, bos %d, eos %d, pad %d, unk %d\n", tok.source_file(), tok.vocab_size(),
               tok.bos_id(), tok.eos_id(), tok.pad_id(), tok.unk_id());
   if (a.has("template")) {

@@ -69,7 +69,7 @@ InferenceModel load_inference_model(const Plan& plan) {
   m.plan = plan;
   m.cfg = load_model_config(plan.model_name_or_path, plan.exact_gelu);
   m.weights = load_model_weights(plan.model_name_or_path, m.cfg);
-  m.tokenizer.emplace(load_model_tokenizer(plan.model_name_or_path, m.cfg.vocab_size, plan.use_fast_tokenizer));
+  m.tokenizer.emplace(load_model_tokenizer_of(plan.model_name_or_path, m.cfg.vocab_size, plan.use_fast_tokenizer));
   m.pad_id = m.tokenizer->pad_id() >= 0 ? m.tokenizer->pad_id() : m.tokenizer->eos_id();
   if (!plan.template_.empty()) m.chat_template = &Template::get(plan.template_);
   load_adapters(m);

@@ -6,6 +6,7 @@
 #include "io/gguf_model.h"
 #include "io/hf_config.h"
 #include "io/hf_weights.h"
+#include "text/gguf_tokenizer.h"
 
 namespace tune {
 
@@ -35,6 +36,16 @@ ModelWeights load_model_weights(const fs::path& path, const ModelConfig& cfg) {
 DType model_export_dtype(const fs::path& path, const ModelConfig& cfg) {
   if (is_gguf_file(path)) return gguf_export_dtype(GgufFile::open(path));
   return stored_weights_dtype(path, cfg);
+}
+
+Tokenizer load_tokenizer_of(const fs::path& path, bool use_fast) {
+  if (is_gguf_file(path)) return tokenizer_from_gguf(GgufFile::open(path));
+  return Tokenizer::load(path, use_fast);
+}
+
+Tokenizer load_model_tokenizer_of(const fs::path& path, int model_vocab_size, bool use_fast) {
+  if (is_gguf_file(path)) return load_gguf_model_tokenizer(GgufFile::open(path), model_vocab_size);
+  return load_model_tokenizer(path, model_vocab_size, use_fast);
 }
 
 }  // namespace tune

@@ -7,6 +7,7 @@
 #include "core/dtype.h"
 #include "model/model_config.h"
 #include "model/weights.h"
+#include "text/tokenizer.h"
 
 namespace tune {
 
@@ -23,5 +24,10 @@ ModelConfig load_model_config(const std::filesystem::path& path, bool exact_gelu
 ModelWeights load_model_weights(const std::filesystem::path& path, const ModelConfig& cfg);
 // The dtype `tune export` writes the merged model in: the folder's stored dtype; a GGUF's F32/F16/BF16, else BF16.
 DType model_export_dtype(const std::filesystem::path& path, const ModelConfig& cfg);
+
+// The model's tokenizer: the folder's files (Tokenizer::load) or the GGUF's metadata (text/gguf_tokenizer.h).
+Tokenizer load_tokenizer_of(const std::filesystem::path& path, bool use_fast = true);
+// load_tokenizer_of plus load_model_tokenizer's check that every id fits the model's embedding.
+Tokenizer load_model_tokenizer_of(const std::filesystem::path& path, int model_vocab_size, bool use_fast = true);
 
 }  // namespace tune

@@ -89,8 +89,12 @@ std::string clean_up_tokenization(std::string s) {
 
 std::pair<std::unique_ptr<HfTokenizer>, SpecialTokens> HfTokenizer::load(const fs::path& json_path,
                                                                           const DeclaredTokens& declared) {
-  const std::string file = json_path.string();
-  const json doc = read_tokenizer_json(json_path);
+  return from_json(read_tokenizer_json(json_path), json_path.string(), declared);
+}
+
+std::pair<std::unique_ptr<HfTokenizer>, SpecialTokens> HfTokenizer::from_json(const json& doc,
+                                                                               const std::string& file,
+                                                                               const DeclaredTokens& declared) {
   std::unique_ptr<HfTokenizer> tok(new HfTokenizer());
   tok->model_ = parse_subword_model(hf_field(doc, "model", file), file);
   tok->normalizer_ = parse_normalizer(doc.value("normalizer", json()), file);

@@ -23,6 +23,10 @@ class HfTokenizer final : public TokenizerBackend {
   // against its added tokens and vocabulary (a token no file names is absent: -1).
   static std::pair<std::unique_ptr<HfTokenizer>, SpecialTokens> load(const std::filesystem::path& json_path,
                                                                       const DeclaredTokens& declared);
+  // The same from a tokenizer.json document already in memory; `file` names its source in errors.
+  static std::pair<std::unique_ptr<HfTokenizer>, SpecialTokens> from_json(const nlohmann::json& doc,
+                                                                           const std::string& file,
+                                                                           const DeclaredTokens& declared);
 
   std::vector<int32_t> encode(std::string_view text) const override;
   // Token strings (added tokens as their content) through the decoder chain, concatenated; then transformers'

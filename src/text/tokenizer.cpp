@@ -24,15 +24,19 @@ Tokenizer Tokenizer::load(const fs::path& dir, bool use_fast) {
              " not found; the model folder needs the tokenizer files from its Hugging Face repo (tokenizer.json, or "
              "the SentencePiece tokenizer.model, with tokenizer_config.json)");
   const text_detail::DeclaredTokens declared = text_detail::read_declared_tokens(dir);
-  Tokenizer tok;
   std::pair<std::unique_ptr<text_detail::TokenizerBackend>, SpecialTokens> loaded;
   if (has_json)
     loaded = text_detail::HfTokenizer::load(json_path, declared);
   else
     loaded = text_detail::SpTokenizer::load(model_path, declared);
-  tok.backend_ = std::move(loaded.first);
-  const SpecialTokens& specials = loaded.second;
-  tok.from_tokenizer_json_ = has_json;
+  return from_backend(std::move(loaded.first), loaded.second, has_json ? "tokenizer.json" : "tokenizer.model");
+}
+
+Tokenizer Tokenizer::from_backend(std::unique_ptr<text_detail::TokenizerBackend> backend, const SpecialTokens& specials,
+                                  const char* source) {
+  Tokenizer tok;
+  tok.backend_ = std::move(backend);
+  tok.source_ = source;
   tok.bos_id_ = specials.bos;
   tok.eos_id_ = specials.eos;
   tok.pad_id_ = specials.pad;

@@ -13,9 +13,12 @@
 
 namespace tune::text_detail {
 class TokenizerBackend;
+struct SpecialTokens;
 }  // namespace tune::text_detail
 
 namespace tune {
+
+class GgufFile;
 
 class Tokenizer {
  public:
@@ -61,16 +64,20 @@ class Tokenizer {
   int32_t unk_id() const { return unk_id_; }
   // The model's vocabulary plus added tokens with ids past it (HF's len(tokenizer)).
   int vocab_size() const { return vocab_size_; }
-  // Which file the tokenizer was read from: "tokenizer.json" or "tokenizer.model".
-  const char* source_file() const { return from_tokenizer_json_ ? "tokenizer.json" : "tokenizer.model"; }
+  // Where the tokenizer was read from: "tokenizer.json", "tokenizer.model" or "GGUF metadata" (tokenizer_from_gguf).
+  const char* source_file() const { return source_; }
 
  private:
   Tokenizer();
+  friend Tokenizer tokenizer_from_gguf(const GgufFile& gguf);
+  // A backend and its resolved special tokens -> the facade.
+  static Tokenizer from_backend(std::unique_ptr<text_detail::TokenizerBackend> backend,
+                                const text_detail::SpecialTokens& specials, const char* source);
   std::unique_ptr<text_detail::TokenizerBackend> backend_;
   std::unordered_set<int32_t> special_ids_;  // see is_special
   int32_t bos_id_ = -1, eos_id_ = -1, pad_id_ = -1, unk_id_ = -1;
   int vocab_size_ = 0;
-  bool from_tokenizer_json_ = false;
+  const char* source_ = "";
 };
 
 // Tokenizer::load plus the check train, chat, serve and inspect all run before pairing it with a model: every id

@@ -108,7 +108,7 @@ TrainingRun setup_run(const Plan& plan) {
   run.stage = data_opts.stage;
   run.cfg = load_model_config(plan.model_name_or_path, plan.exact_gelu);
   run.weights = load_model_weights(plan.model_name_or_path, run.cfg);
-  run.tokenizer.emplace(load_model_tokenizer(plan.model_name_or_path, run.cfg.vocab_size, plan.use_fast_tokenizer));
+  run.tokenizer.emplace(load_model_tokenizer_of(plan.model_name_or_path, run.cfg.vocab_size, plan.use_fast_tokenizer));
   run.pad_id = run.tokenizer->pad_id() >= 0 ? run.tokenizer->pad_id() : run.tokenizer->eos_id();
   if (!plan.template_.empty()) run.chat_template = &Template::get(plan.template_);
   const bool eval_only = !plan.do_train && !plan.eval_dataset.empty();  // only eval_dataset is evaluated

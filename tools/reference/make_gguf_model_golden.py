@@ -106,6 +106,7 @@ def make_adapter(model, out_dir):
             if "lora_" in name:
                 p.copy_(p.to(torch.bfloat16).float())  # exact in the bf16 file
     pm.save_pretrained(out_dir)
+    (out_dir / "README.md").unlink(missing_ok=True)  # PEFT's model card template
     f = out_dir / "adapter_model.safetensors"
     tensors = safetensors.torch.load_file(f)
     safetensors.torch.save_file({k: v.to(torch.bfloat16) for k, v in tensors.items()}, f)
