@@ -5,12 +5,13 @@
 #  - train: `tune train` rm and sft (LoRA on every projection, the age_bias pairs; sft on their chosen answers) for
 #    STEPS optimizer steps: tokens/s (the trainer's throughput line) and peak RSS (/usr/bin/time -v);
 #  each with the base dequantized to fp32 and, when this build knows the key, kept quantized (QUANT_KEEP, default
-#  `quantization=keep`; a build without it records the mode as skipped).
+#  `gguf_weights=keep`; a build without it records the mode as skipped).
 # Appends one JSON line per measurement, with the date, the machine, the exact command and the git rev, to
 # bench/results/gguf_bench.jsonl. Needs scripts/fetch_models.sh's GGUFs (TUNE_GGUF_DIR, default ~/.cache/tune/gguf)
 # and llama-bench from tools/llamacpp_check.sh build (LLAMACPP_DIR, default /work/llamacpp; absent: decode of tune
 # only).
-# usage: bench/run_gguf_bench.sh [THREADS] [STEPS]     (defaults 2 and 4)
+# usage: bench/run_gguf_bench.sh [THREADS] [STEPS]     (defaults 2 and 4; TRAIN_MODELS="smollm2 gemma3" picks the
+#                                                       models trained, by template name; both by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${1:-2}"
@@ -18,10 +19,14 @@ steps="${2:-4}"
 build="${TUNE_BUILD_DIR:-build}"
 gguf_dir="${TUNE_GGUF_DIR:-$HOME/.cache/tune/gguf}"
 llama_bench="${LLAMACPP_DIR:-/work/llamacpp}/build/bin/llama-bench"
-keep_key="${QUANT_KEEP:-quantization=keep}"
+keep_key="${QUANT_KEEP:-gguf_weights=keep}"
+dequant_key="${QUANT_DEQUANTIZE:-gguf_weights=dequantize}"
+train_models=" ${TRAIN_MODELS:-smollm2 gemma3} "
 out=bench/results/gguf_bench.jsonl
 ninja -C "$build" tune gguf_decode >/dev/null
 tune="$build/tune"
+# A build without quant-keep's key always dequantizes: pass the keys only when the binary knows them.
+if ! grep -qa "${keep_key%%=*}" "$tune"; then dequant_key=""; fi
 machine="$(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 rev=$("$tune" version | sed -n 's/.*(git \([^)]*\)).*/\1/p')
 work=$(mktemp -d)
@@ -87,7 +92,7 @@ YAML
     llama_json=$($llama_cmd 2>/dev/null | python3 -c 'import json,sys; r=json.loads(sys.stdin.readlines()[-1]); print(json.dumps({"avg_ts": r["avg_ts"], "stddev_ts": r["stddev_ts"], "n_threads": r["n_threads"], "build_commit": r.get("build_commit"), "type": r.get("model_type")}))')
   fi
   for mode in dequantized kept; do
-    extra=()
+    extra=($dequant_key)
     [ "$mode" = kept ] && extra=("$keep_key")
     cmd="$build/gguf_decode --new 64 $work/cfg.yaml ${extra[*]}"
     if ours=$($cmd 2>"$work/err"); then
@@ -104,11 +109,12 @@ print(json.dumps({"bench": "gguf_decode", "model": sys.argv[3], "mode": sys.argv
   done
 
   # ---- train: rm and sft, dequantized and kept ----
+  [[ "$train_models" == *" $template "* ]] || continue
   for stage in rm sft; do
     dataset=age_bias
     [ "$stage" = sft ] && dataset=age_bias_sft
     for mode in dequantized kept; do
-      extra=()
+      extra=($dequant_key)
       [ "$mode" = kept ] && extra=("$keep_key")
       cmd="$tune train $work/cfg.yaml stage=$stage dataset=$dataset max_steps=$steps ${extra[*]}"
       if /usr/bin/time -v $cmd >"$work/log" 2>&1; then
