@@ -25,8 +25,10 @@ train_models=" ${TRAIN_MODELS:-smollm2 gemma3} "
 out=bench/results/gguf_bench.jsonl
 ninja -C "$build" tune gguf_decode >/dev/null
 tune="$build/tune"
-# A build without quant-keep's key always dequantizes: pass the keys only when the binary knows them.
-if ! grep -qa "${keep_key%%=*}" "$tune"; then dequant_key=""; fi
+# A build without quant-keep's key always dequantizes: pass the keys only when the binary knows them (a probe value
+# fails at the plan either way, with "unknown key" only when the key is missing).
+probe=$("$tune" data examples/age_bias/rm_lora.yaml "${keep_key%%=*}=probe" 2>&1 || true)
+[[ "$probe" == *"unknown key"* ]] && dequant_key=""
 machine="$(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 rev=$("$tune" version | sed -n 's/.*(git \([^)]*\)).*/\1/p')
 work=$(mktemp -d)
@@ -94,7 +96,7 @@ YAML
   for mode in dequantized kept; do
     extra=($dequant_key)
     [ "$mode" = kept ] && extra=("$keep_key")
-    cmd="$build/gguf_decode --new 64 $work/cfg.yaml ${extra[*]}"
+    cmd="$build/gguf_decode --new 64 $work/cfg.yaml do_train=false ${extra[*]}"
     if ours=$($cmd 2>"$work/err"); then
       record "$(python3 -c 'import json,sys; o=json.loads(sys.argv[1]); l=json.loads(sys.argv[2]);
 print(json.dumps({"bench": "gguf_decode", "model": sys.argv[3], "mode": sys.argv[4], "threads": o["threads"],
