@@ -113,11 +113,13 @@ struct Plan {
   std::string infer_backend = "huggingface";  // huggingface|vllm|sglang accepted; tune.cpp always runs its own engine
 
   // ---- export (tune export) ----
-  std::string export_dir;              // required by tune export
+  std::string export_dir;              // required by tune export unless export_lora_gguf is set
   int export_size = 5;                 // GB per safetensors shard (HEAD default; v0.5.2: 1)
   bool export_legacy_format = false;   // true (.bin files) is rejected: tune.cpp writes safetensors only
   std::string export_device = "cpu";   // cpu|auto; kept, merging always runs on the CPU
   std::optional<int> export_quantization_bit;  // any value is rejected (no GPTQ); always unset in a valid plan
+  std::string export_lora_gguf;        // tune.cpp's: write the adapter as a llama.cpp LoRA GGUF to this file
+  std::string export_lora_gguf_type = "f32";  // tune.cpp's: f32|f16 tensors in that file
 
   // ---- tune.cpp's own keys (LLaMA-Factory has none) ----
   std::string rm_loss = "per_token";  // per_token (seed-era trlx loss) | last_token (LF >= 0.8.3)

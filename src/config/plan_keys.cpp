@@ -326,6 +326,8 @@ std::vector<KeyDef> make_keys() {
   k.push_back(word_key("export_device", G::Export, &Plan::export_device, {"cpu", "auto"}));
   k.push_back(unsupported_quantization_key("export_quantization_bit", G::Export, &Plan::export_quantization_bit,
                                            "tune.cpp has no GPTQ export"));
+  k.push_back(text_key("export_lora_gguf", G::Export, &Plan::export_lora_gguf));  // tune.cpp's own
+  k.push_back(word_key("export_lora_gguf_type", G::Export, &Plan::export_lora_gguf_type, {"f32", "f16"}));
   // tune.cpp
   k.push_back(word_key("rm_loss", G::Tune, &Plan::rm_loss, {"per_token", "last_token"}));
   k.push_back(double_key("value_head_dropout", G::Tune, &Plan::value_head_dropout, 0.0, 1.0, true,

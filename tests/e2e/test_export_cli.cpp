@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "e2e/e2e_support.h"
 #include "export/export_model.h"
+#include "io/gguf.h"
 #include "io/hf_config.h"
 #include "io/hf_weights.h"
 #include "io/peft_adapter.h"
@@ -133,6 +134,35 @@ TEST_F(ExportCli, MissingExportDirKeyIsRefused) {
   EXPECT_EQ(r.exit_code, 2) << tail(r.output);
   EXPECT_NE(r.output.find("error: "), std::string::npos);
   EXPECT_NE(r.output.find("export_dir is missing; set export_dir"), std::string::npos) << tail(r.output);
+}
+
+TEST_F(ExportCli, LoraGgufAloneNeedsNoExportDir) {
+  const fs::path out = tmp("gguf") / "adapter.gguf";  // its folder is created
+  const TuneRun r = tune_export(config("lora_gguf", "stage: rm\nadapter_name_or_path: " + tmp("rm_adapter").string() +
+                                                        "\nexport_lora_gguf: " + out.string() +
+                                                        "\nexport_lora_gguf_type: f16\n"));
+  ASSERT_EQ(r.exit_code, 0) << tail(r.output);
+  EXPECT_NE(r.output.find("as a llama.cpp LoRA adapter (6 modules, f16)"), std::string::npos) << tail(r.output);
+  EXPECT_NE(r.output.find("llama.cpp has no value head"), std::string::npos) << tail(r.output);
+  const GgufFile f = GgufFile::open(out);
+  EXPECT_EQ(f.get_string("general.architecture"), "gemma");
+  EXPECT_EQ(f.get_string("general.name"), "rm_adapter");
+  EXPECT_EQ(f.get_float("adapter.lora.alpha"), 8.0);
+  ASSERT_EQ(f.tensors().size(), 12u);  // 2 layers x q, v, down x (a, b)
+  EXPECT_EQ(f.tensor("blk.1.ffn_down.weight.lora_b").type, GgmlType::F16);
+  EXPECT_EQ(f.tensor("blk.1.ffn_down.weight.lora_b").ne, (std::vector<int64_t>{4, 64}));  // [r, out]
+  EXPECT_FALSE(fs::exists(tmp("lora_gguf_merged")));
+}
+
+TEST_F(ExportCli, LoraGgufOfTwoAdaptersIsRefused) {
+  const fs::path out = tmp("two.gguf");
+  const TuneRun r = tune_export(config("lora_gguf_two", "adapter_name_or_path: " + tmp("adapter").string() + "," +
+                                                            tmp("adapter").string() + "\nexport_lora_gguf: " +
+                                                            out.string() + "\n"));
+  EXPECT_EQ(r.exit_code, 2) << tail(r.output);
+  EXPECT_NE(r.output.find("export_lora_gguf writes one adapter, but adapter_name_or_path names 2"), std::string::npos)
+      << tail(r.output);
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST_F(ExportCli, NonEmptyExportDirNeedsOverwrite) {

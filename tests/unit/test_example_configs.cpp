@@ -64,5 +64,24 @@ TEST(ExampleConfigs, Gemma2bConfigIsTheSeedRun) {
   EXPECT_FALSE(p.bf16);
 }
 
+TEST(ExampleConfigs, SmolLM2RunTrainsTheRewardModelOnTheRealGguf) {
+  const Plan p = load_plan(kExample / "rm_smollm2.yaml");
+  EXPECT_EQ(p.model_name_or_path, "models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf");
+  EXPECT_EQ(p.stage, "rm");
+  EXPECT_TRUE(p.do_train);
+  EXPECT_TRUE(p.do_eval);
+  EXPECT_EQ(p.template_, "smollm2");
+  EXPECT_EQ(p.dataset, std::vector<std::string>{"age_bias"});
+  EXPECT_EQ(p.dataset_dir, "examples/age_bias/data");
+  EXPECT_EQ(p.lora_target, std::vector<std::string>{"all"});
+  EXPECT_EQ(p.max_samples, std::optional<int64_t>(300));
+  EXPECT_EQ(p.val_size, 0.1);
+  EXPECT_EQ(p.cutoff_len, 256);
+  EXPECT_EQ(p.per_device_train_batch_size * p.gradient_accumulation_steps, 8);  // the seed's 8 pairs per step
+  EXPECT_DOUBLE_EQ(p.learning_rate, 5e-4);
+  EXPECT_EQ(p.output_dir, "saves/age_bias/rm_smollm2");
+  EXPECT_FALSE(p.fp16);
+}
+
 }  // namespace
 }  // namespace tune
