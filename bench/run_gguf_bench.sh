@@ -4,8 +4,8 @@
 #    llama.cpp's `llama-bench -p 0 -n 64` on the same GGUF with the same thread count;
 #  - train: `tune train` rm and sft (LoRA on every projection, the age_bias pairs; sft on their chosen answers) for
 #    STEPS optimizer steps: tokens/s (the trainer's throughput line) and peak RSS (/usr/bin/time -v);
-#  each with the base dequantized to fp32 and, when this build knows the key, kept quantized (QUANT_KEEP, default
-#  `gguf_weights=keep`; a build without it records the mode as skipped).
+#  each with the base dequantized to fp32 (`gguf_weights=dequantize`) and kept quantized (`gguf_weights=keep`); a
+#  command that fails is recorded as skipped with its last error line.
 # Appends one JSON line per measurement, with the date, the machine, the exact command and the git rev, to
 # bench/results/gguf_bench.jsonl. Needs scripts/fetch_models.sh's GGUFs (TUNE_GGUF_DIR, default ~/.cache/tune/gguf)
 # and llama-bench from tools/llamacpp_check.sh build (LLAMACPP_DIR, default /work/llamacpp; absent: decode of tune
@@ -19,21 +19,17 @@ steps="${2:-4}"
 build="${TUNE_BUILD_DIR:-build}"
 gguf_dir="${TUNE_GGUF_DIR:-$HOME/.cache/tune/gguf}"
 llama_bench="${LLAMACPP_DIR:-/work/llamacpp}/build/bin/llama-bench"
-keep_key="${QUANT_KEEP:-gguf_weights=keep}"
-dequant_key="${QUANT_DEQUANTIZE:-gguf_weights=dequantize}"
+keep_key="gguf_weights=keep"
+dequant_key="gguf_weights=dequantize"
 train_models=" ${TRAIN_MODELS:-smollm2 gemma3} "
 out=bench/results/gguf_bench.jsonl
 ninja -C "$build" tune gguf_decode >/dev/null
 tune="$build/tune"
-# A build without quant-keep's key always dequantizes: pass the keys only when the binary knows them (a probe value
-# fails at the plan either way, with "unknown key" only when the key is missing).
-probe=$("$tune" data examples/age_bias/rm_lora.yaml "${keep_key%%=*}=probe" 2>&1 || true)
-[[ "$probe" == *"unknown key"* ]] && dequant_key=""
 machine="$(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 rev=$("$tune" version | sed -n 's/.*(git \([^)]*\)).*/\1/p')
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export OMP_WAIT_POLICY=passive  # what the tune binary sets for itself (cli/wait_policy); the probes run bare
+export OMP_WAIT_POLICY=passive  # what the tune binary sets for itself (cli/wait_policy); the bench binaries run bare
 
 models=("SmolLM2-135M-Instruct.Q4_1.gguf smollm2" "gemma-3-270m-q4_k_m.gguf gemma3")
 
