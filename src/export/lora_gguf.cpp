@@ -38,49 +38,25 @@ std::vector<std::byte> encode(const float* values, size_t n, GgmlType type) {
 // B [out, r] with its rows in llama.cpp's order and multiplied by `factor` (1 leaves the values exact).
 std::vector<float> gguf_b(const LoraModule& m, const ModelConfig& model, Proj p, bool permute, float factor) {
   const int64_t rows = m.B.dim(0), r = m.B.dim(1);
-  std::vector<int> order;
+  std::vector<int64_t> stored_row;
   if (permute && (p == Proj::Q || p == Proj::K))
-    order = llama_qk_gguf_row_order(p == Proj::Q ? model.num_heads : model.num_kv_heads, model.head_dim);
+    stored_row = llama_qk_stored_rows(rows, p == Proj::Q ? model.num_heads : model.num_kv_heads,
+                                      std::string(proj_module_path(p)));
   std::vector<float> out(static_cast<size_t>(rows * r));
-  for (int64_t g = 0; g < rows; ++g) {
-    const int64_t src = order.empty() ? g : order[static_cast<size_t>(g)];
-    for (int64_t k = 0; k < r; ++k) out[static_cast<size_t>(g * r + k)] = m.B.ptr()[src * r + k] * factor;
+  for (int64_t hf = 0; hf < rows; ++hf) {
+    const int64_t g = stored_row.empty() ? hf : stored_row[static_cast<size_t>(hf)];
+    for (int64_t k = 0; k < r; ++k) out[static_cast<size_t>(g * r + k)] = m.B.ptr()[hf * r + k] * factor;
   }
   return out;
 }
 
 }  // namespace
 
-GgufArch gguf_arch_of(const ModelConfig& model) {
-  // convert_hf_to_gguf.py: LlamaModel (LlamaForCausalLM, MistralForCausalLM) permutes; the others keep HF rows.
-  static const std::map<std::string, GgufArch> archs = {
-      {"llama", {"llama", true}},   {"mistral", {"llama", true}},      {"qwen2", {"qwen2", false}},
-      {"qwen3", {"qwen3", false}},  {"gemma", {"gemma", false}},       {"gemma2", {"gemma2", false}},
-      {"gemma3", {"gemma3", false}}, {"gemma3_text", {"gemma3", false}}};
-  const auto it = archs.find(model.model_type);
-  if (it == archs.end())
-    fail("export_lora_gguf: model_type ", model.model_type,
-         " has no llama.cpp architecture mapped; export a PEFT adapter instead (the GGUF adapter supports llama, "
-         "mistral, qwen2, qwen3, gemma, gemma2, gemma3)");
-  return it->second;
-}
-
-std::vector<int> llama_qk_gguf_row_order(int n_heads, int head_dim) {
-  TUNE_CHECK(n_heads > 0 && head_dim > 0 && head_dim % 2 == 0, "llama Q/K permutation: head_dim ", head_dim,
-             " must be even and n_heads ", n_heads, " positive");
-  const int half = head_dim / 2;
-  std::vector<int> order(static_cast<size_t>(n_heads * head_dim));
-  for (int h = 0; h < n_heads; ++h)
-    for (int i = 0; i < half; ++i)
-      for (int j = 0; j < 2; ++j) order[static_cast<size_t>(h * head_dim + 2 * i + j)] = h * head_dim + j * half + i;
-  return order;
-}
-
 GgufWriter lora_gguf(const LoraAdapter& adapter, const ModelConfig& model, const LoraGgufOptions& options,
                      std::vector<std::vector<std::byte>>& storage) {
   TUNE_CHECK(options.type == GgmlType::F32 || options.type == GgmlType::F16,
              "export_lora_gguf: tensors are written as F32 or F16, not ", ggml_type_info(options.type).name);
-  const GgufArch arch = gguf_arch_of(model);
+  const GgufArchitecture arch = gguf_architecture_of(model.model_type);
   const float alpha = adapter.config.lora_alpha;
   GgufWriter w;
   w.add_string("general.architecture", arch.name);

@@ -10,19 +10,6 @@
 
 namespace tune {
 
-// How llama.cpp names a family: its general.architecture, and whether its converter permutes the Q/K rows of
-// llama-arch checkpoints (convert_hf_to_gguf's LlamaModel.permute, for the interleaved RoPE llama.cpp runs).
-struct GgufArch {
-  std::string name;          // "llama", "qwen2", "qwen3", "gemma", "gemma2", "gemma3"
-  bool permutes_qk = false;  // true for "llama" (HF llama and mistral)
-};
-// The llama.cpp architecture of a ModelSpec's model_type; tune::Error for a family llama.cpp is not mapped for.
-GgufArch gguf_arch_of(const ModelConfig& model);
-
-// The row order llama.cpp's converter gives a Q (n_heads = Nq) or K (n_heads = Nkv) weight of head_dim-row heads:
-// GGUF row g = h*D + 2*i + j holds HF row h*D + j*D/2 + i (i < D/2, j in {0, 1}). Returns, per GGUF row, its HF row.
-std::vector<int> llama_qk_gguf_row_order(int n_heads, int head_dim);
-
 struct LoraGgufOptions {
   GgmlType type = GgmlType::F32;  // F32 or F16 tensors (convert_lora_to_gguf.py's --outtype f32 / f16)
   std::string name;               // general.name; left out when empty

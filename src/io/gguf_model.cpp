@@ -59,9 +59,9 @@ void map_float(const GgufFile& f, const std::string& arch, const char* suffix, c
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-// llama.cpp's permute (convert_hf_to_gguf.py LlamaModel.permute) interleaved each head's two rotary halves: stored
-// row h*2d + 2i + j holds HF row h*2d + j*d + i (d = rows / heads / 2). HF row r -> its stored row.
-std::vector<int64_t> unpermute_rows(int64_t rows, int64_t heads, const std::string& name) {
+}  // namespace
+
+std::vector<int64_t> llama_qk_stored_rows(int64_t rows, int64_t heads, const std::string& name) {
   TUNE_CHECK(heads > 0 && rows % (2 * heads) == 0, name, ": ", rows, " rows do not split into ", heads,
              " heads of two rotary halves");
   const int64_t d = rows / heads / 2;
@@ -72,7 +72,13 @@ std::vector<int64_t> unpermute_rows(int64_t rows, int64_t heads, const std::stri
   return order;
 }
 
-}  // namespace
+GgufArchitecture gguf_architecture_of(const std::string& model_type) {
+  const std::string hf = model_type == "mistral" ? "llama" : model_type == "gemma3" ? "gemma3_text" : model_type;
+  for (const GgufArch& a : kArchs)
+    if (a.model_type == hf) return {std::string(a.arch), a.permute_qk};
+  fail("model_type ", model_type, " has no llama.cpp architecture mapped (tune.cpp maps ",
+       supported_gguf_architectures(), ", and mistral as llama)");
+}
 
 std::string supported_gguf_architectures() {
   std::string out;
@@ -175,7 +181,7 @@ std::vector<GgufWeightSource> gguf_weight_sources(const GgufFile& f, const Model
     s.role = role;
     if (a.permute_qk && (name.find(".attn_q.") != std::string::npos || name.find(".attn_k.") != std::string::npos)) {
       const bool q = name.find(".attn_q.") != std::string::npos;
-      s.row_order = unpermute_rows(s.shape[0], q ? cfg.num_heads : cfg.num_kv_heads, name);
+      s.row_order = llama_qk_stored_rows(s.shape[0], q ? cfg.num_heads : cfg.num_kv_heads, name);
     }
     // Gemma2TensorProcessor: every tensor whose GGUF name contains "norm.weight" (attn/ffn/post norms, q/k norms,
     // output_norm) gets - 1.

@@ -18,6 +18,19 @@ namespace tune {
 // "gemma, gemma2, gemma3, llama, qwen2, qwen3" (general.architecture values tune.cpp reads).
 std::string supported_gguf_architectures();
 
+// The general.architecture llama.cpp gives an HF model_type (mistral -> llama; gemma3_text and gemma3 -> gemma3), and
+// whether its converter permuted the Q/K rows (llama). tune::Error naming the supported ones for another model_type.
+struct GgufArchitecture {
+  std::string name;
+  bool permutes_qk = false;
+};
+GgufArchitecture gguf_architecture_of(const std::string& model_type);
+
+// A llama-arch GGUF's Q/K rows: llama.cpp's permute (convert_hf_to_gguf.py LlamaModel.permute) interleaved each
+// head's two rotary halves, so stored row h*2d + 2i + j holds HF row h*2d + j*d + i (d = rows / heads / 2).
+// Entry r is the stored row of HF row r. `name` names the tensor in the error for rows that do not split.
+std::vector<int64_t> llama_qk_stored_rows(int64_t rows, int64_t heads, const std::string& name);
+
 // The config dict transformers 5.x's load_gguf_checkpoint builds from the metadata: model_type (gemma3 ->
 // gemma3_text; llama -> mistral when general.name is "mistral"), the architecture's dims, rope_theta, rms_norm_eps,
 // head_dim (rope.dimension_count for llama/mistral, attention.key_length for the Gemmas and Qwen3),

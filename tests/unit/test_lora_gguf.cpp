@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "export/lora_gguf.h"
 #include "io/gguf.h"
+#include "io/gguf_model.h"
 #include "io/hf_config.h"
 #include "unit/tiny_model_config.h"
 
@@ -75,24 +76,25 @@ std::vector<float> f32_values(const GgufFile& f, const GgufTensorInfo& t) {
 
 TEST(LoraGguf, LlamaQkRowOrderIsTheConvertersReshapeSwapaxes) {
   // permute(W, n_head): W.reshape(n_head, 2, D/2, in).swapaxes(1, 2): GGUF row (h, i, j) = HF row (h, j, i).
-  EXPECT_EQ(llama_qk_gguf_row_order(2, 4), (std::vector<int>{0, 2, 1, 3, 4, 6, 5, 7}));
-  EXPECT_EQ(llama_qk_gguf_row_order(1, 6), (std::vector<int>{0, 3, 1, 4, 2, 5}));
-  EXPECT_CONTAINS(error_of([] { llama_qk_gguf_row_order(2, 5); }), "head_dim 5 must be even");
+  // Entry r = the stored row of HF row r.
+  EXPECT_EQ(llama_qk_stored_rows(8, 2, "q"), (std::vector<int64_t>{0, 2, 1, 3, 4, 6, 5, 7}));
+  EXPECT_EQ(llama_qk_stored_rows(6, 1, "q"), (std::vector<int64_t>{0, 2, 4, 1, 3, 5}));
+  EXPECT_CONTAINS(error_of([] { llama_qk_stored_rows(10, 2, "q"); }), "do not split into 2 heads");
 }
 
 TEST(LoraGguf, ArchitecturesAreLlamaCpps) {
   ModelConfig cfg = tiny_llama();
-  EXPECT_EQ(gguf_arch_of(cfg).name, "llama");
-  EXPECT_TRUE(gguf_arch_of(cfg).permutes_qk);
+  EXPECT_EQ(gguf_architecture_of(cfg.model_type).name, "llama");
+  EXPECT_TRUE(gguf_architecture_of(cfg.model_type).permutes_qk);
   for (const auto& [type, arch] : std::vector<std::pair<std::string, std::string>>{
            {"mistral", "llama"}, {"qwen2", "qwen2"}, {"qwen3", "qwen3"}, {"gemma", "gemma"}, {"gemma2", "gemma2"},
            {"gemma3_text", "gemma3"}, {"gemma3", "gemma3"}}) {
     cfg.model_type = type;
-    EXPECT_EQ(gguf_arch_of(cfg).name, arch) << type;
-    EXPECT_EQ(gguf_arch_of(cfg).permutes_qk, arch == "llama") << type;
+    EXPECT_EQ(gguf_architecture_of(cfg.model_type).name, arch) << type;
+    EXPECT_EQ(gguf_architecture_of(cfg.model_type).permutes_qk, arch == "llama") << type;
   }
   cfg.model_type = "phi3";
-  EXPECT_CONTAINS(error_of([&] { gguf_arch_of(cfg); }), "model_type phi3 has no llama.cpp architecture");
+  EXPECT_CONTAINS(error_of([&] { gguf_architecture_of(cfg.model_type); }), "model_type phi3 has no llama.cpp architecture");
 }
 
 TEST(LoraGguf, LlamaAdapterReadsBackWithPermutedQkRowsOfB) {
