@@ -13,21 +13,12 @@
 #include "io/gguf.h"
 #include "io/gguf_model.h"
 #include "io/gguf_writer.h"
+#include "unit/expect_error.h"
 
 namespace tune {
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-#define EXPECT_CONTAINS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << (text)
+using test::error_of;
 
 constexpr int64_t kV = 8, kH = 8, kI = 16, kHeads = 2, kKvHeads = 1, kD = 4;
 

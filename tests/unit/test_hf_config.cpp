@@ -8,9 +8,12 @@
 
 #include "core/error.h"
 #include "io/hf_config.h"
+#include "unit/expect_error.h"
 
 namespace tune {
 namespace {
+
+using test::error_of;
 
 using json = nlohmann::json;
 
@@ -33,22 +36,9 @@ json minimal() {
 
 ModelConfig parse(const json& j, bool exact_gelu = false) { return parse_hf_config(j.dump(), "cfg.json", exact_gelu); }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
 std::string parse_error(const json& j) {
   return error_of([&] { parse(j); });
 }
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
 
 TEST(HfConfig, Gemma2bFrom2024Layout) {
   const ModelConfig c = parse(gemma_2b());

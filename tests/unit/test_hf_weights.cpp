@@ -13,25 +13,15 @@
 #include "core/error.h"
 #include "io/hf_weights.h"
 #include "io/safetensors.h"
+#include "unit/expect_error.h"
 #include "unit/tiny_model_config.h"
 
 namespace tune {
 namespace {
 
+using test::error_of;
+
 namespace fs = std::filesystem;
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 // The checkpoint's tensors by their HF names (spec §1.2), written out independently of the library.
 std::vector<NamedTensor> named(const ModelWeights& w) {

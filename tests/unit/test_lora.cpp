@@ -7,23 +7,13 @@
 #include "core/error.h"
 #include "model/lora.h"
 #include "model/value_head.h"
+#include "unit/expect_error.h"
 #include "unit/tiny_model_config.h"
 
 namespace tune {
 namespace {
 
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 LoraConfig targets(std::vector<std::string> modules) {
   LoraConfig c;

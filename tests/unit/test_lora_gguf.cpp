@@ -15,25 +15,15 @@
 #include "io/gguf.h"
 #include "io/gguf_model.h"
 #include "io/hf_config.h"
+#include "unit/expect_error.h"
 #include "unit/tiny_model_config.h"
 
 namespace tune {
 namespace {
 
+using test::error_of;
+
 namespace fs = std::filesystem;
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 // A llama of H=8, I=12, L=2, Nq=2, Nkv=1, D=4: q rows 8, k/v rows 4.
 ModelConfig tiny_llama() {

@@ -8,24 +8,14 @@
 
 #include "core/error.h"
 #include "io/hf_config.h"
+#include "unit/expect_error.h"
 
 namespace tune {
 namespace {
 
+using test::error_of;
+
 using json = nlohmann::json;
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
 
 ModelSpec parse(const json& j) { return parse_hf_config(j.dump(), "config.json"); }
 std::string parse_error(const json& j) {

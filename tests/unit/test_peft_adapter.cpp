@@ -11,26 +11,16 @@
 #include "core/error.h"
 #include "io/peft_adapter.h"
 #include "io/safetensors.h"
+#include "unit/expect_error.h"
 #include "unit/tiny_model_config.h"
 
 namespace tune {
 namespace {
 
+using test::error_of;
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 // A recipe-style config: r 8, alpha 16, dropout 0.05 on q,k,v,o of google/gemma-2b.
 LoraConfig recipe_config() {

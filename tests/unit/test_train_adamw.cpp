@@ -9,24 +9,14 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "train/adamw.h"
+#include "unit/expect_error.h"
 
 namespace tune {
 namespace {
 
+using test::error_of;
+
 namespace fs = std::filesystem;
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 struct TwoParams {
   Tensor w{Shape{2, 3}}, gw{Shape{2, 3}}, b{Shape{1}}, gb{Shape{1}};

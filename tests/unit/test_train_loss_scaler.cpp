@@ -8,22 +8,12 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "train/loss_scaler.h"
+#include "unit/expect_error.h"
 
 namespace tune {
 namespace {
 
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 SafetensorsFile golden() { return SafetensorsFile::open(std::string(TUNE_TEST_DATA) + "/optim/scaler.safetensors"); }
 

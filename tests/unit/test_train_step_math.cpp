@@ -8,22 +8,12 @@
 #include "config/plan.h"
 #include "core/error.h"
 #include "train/step_math.h"
+#include "unit/expect_error.h"
 
 namespace tune {
 namespace {
 
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text) << "\nexpected: " << (part)
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 Plan plan_with(int batch, int ga, double epochs, int max_steps = -1) {
   Plan p;
