@@ -1,6 +1,7 @@
 // The tokenizer.json fixtures of tests/data/hf_tokenizer as model folders: the real tokenizers are stored gzipped,
-// so their folder is a per-process copy with tokenizer.json inflated (zlib).
+// so their folder is a per-process copy with tokenizer.json inflated (zlib), removed when the test program ends.
 #pragma once
+#include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -48,5 +49,13 @@ inline void remove_inflated_hf_tokenizers() {
   std::filesystem::remove_all(std::filesystem::temp_directory_path() /
                               ("tune_test_hf_tokenizer_" + std::to_string(::getpid())));
 }
+
+// Every test program that includes this header removes its inflated copies when it ends.
+class InflatedHfTokenizersCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override { remove_inflated_hf_tokenizers(); }
+};
+inline const auto* const kInflatedHfTokenizersCleanup =
+    ::testing::AddGlobalTestEnvironment(new InflatedHfTokenizersCleanup);
 
 }  // namespace tune_test

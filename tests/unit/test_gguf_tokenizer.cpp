@@ -19,12 +19,6 @@ using tune_test::read_json_file;
 
 namespace {
 
-class Environment : public ::testing::Environment {
- public:
-  void TearDown() override { tune_test::remove_inflated_hf_tokenizers(); }
-};
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new Environment);
-
 const fs::path kSynthetic = fs::path(TUNE_TEST_DATA) / "gguf_tokenizer";
 
 std::string show(const std::string& text) { return json(text).dump(); }

@@ -18,12 +18,6 @@ using tune_test::read_json_file;
 
 namespace {
 
-class Environment : public ::testing::Environment {
- public:
-  void TearDown() override { tune_test::remove_inflated_hf_tokenizers(); }
-};
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new Environment);
-
 class HfTokenizerGolden : public ::testing::TestWithParam<std::string> {
  protected:
   static const Tokenizer& tok(const std::string& name) {

@@ -20,12 +20,6 @@ using tune::Tokenizer;
 
 namespace {
 
-class Environment : public ::testing::Environment {
- public:
-  void TearDown() override { tune_test::remove_inflated_hf_tokenizers(); }
-};
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new Environment);
-
 const json& golden() {
   static const json g = tune_test::read_json_file(tune_test::kHfTokenizers / "templates.json");
   return g;
